@@ -1,0 +1,50 @@
+# Storybank: `make run` to set up and start everything, `make test` to run the suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: run setup test test-fast lint format lock clean-venv bench-transcribe bench-search
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	@touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/python manage.py setup_storybank
+
+run: setup
+	$(BIN)/python manage.py serve --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-resolve every dependency from the ranges in pyproject.toml and pin the result.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade "pip>=24"
+	.lock-venv/bin/python -m pip install --quiet ".[dev]"
+	( echo "# Pinned by 'make lock' from the ranges in pyproject.toml. Do not edit by hand."; \
+	  .lock-venv/bin/python -m pip freeze --exclude storybank ) > requirements.lock
+	rm -rf .lock-venv build *.egg-info
+
+bench-transcribe: $(STAMP)
+	$(BIN)/python bench/transcribe.py
+
+bench-search: $(STAMP)
+	$(BIN)/python bench/search.py
+
+clean-venv:
+	rm -rf $(VENV)

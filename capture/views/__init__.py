@@ -1,0 +1,1 @@
+"""Capture views: the share form (form.py) and voice/video clips (voice.py)."""

@@ -1,0 +1,61 @@
+"""The checks behind /healthz: database, search backend, background worker, transcription model."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+
+from operations.models import WorkerHeartbeat
+
+
+def check_database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as error:  # any driver error means "down"
+        return {"ok": False, "vendor": connection.vendor, "error": str(error)}
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def check_worker() -> dict:
+    try:
+        age = WorkerHeartbeat.newest_age()
+    except Exception as error:
+        return {"ok": False, "heartbeat_age_seconds": None, "error": str(error)}
+    if age is None:
+        return {"ok": False, "heartbeat_age_seconds": None, "error": "no worker has ever run"}
+    ok = age <= settings.WORKER_STALE_SECONDS
+    result = {"ok": ok, "heartbeat_age_seconds": round(age, 1)}
+    if not ok:
+        result["error"] = f"last heartbeat {age:.0f}s ago (limit {settings.WORKER_STALE_SECONDS}s)"
+    return result
+
+
+def check_search() -> dict:
+    from search.service import backend_health
+
+    try:
+        return backend_health()
+    except Exception as error:
+        return {"ok": False, "error": str(error)}
+
+
+def check_transcription_model() -> dict:
+    from capture.transcribe import model_status
+
+    try:
+        return model_status()
+    except Exception as error:
+        return {"ok": False, "error": str(error)}
+
+
+def system_health() -> tuple[bool, dict]:
+    checks = {
+        "database": check_database(),
+        "search": check_search(),
+        "worker": check_worker(),
+        "transcription_model": check_transcription_model(),
+    }
+    healthy = all(check["ok"] for check in checks.values())
+    return healthy, {"status": "ok" if healthy else "unhealthy", "checks": checks}

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class SearchConfig(AppConfig):
+    """How stories are found: the search index (embedded or Elasticsearch), its sync and pages."""
+
+    name = "search"
+    verbose_name = "Search"

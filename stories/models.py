@@ -1,0 +1,313 @@
+"""The aha-story model: people, themes, outcome types, stories, clips and transcripts.
+
+Visibility is decided here and only here (`StoryPage.objects.visible_to(user)` and
+`StoryPage.is_visible_to(user)`); pages, listings, feeds, the API and search all reuse it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.text import slugify
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+from taggit.managers import TaggableManager
+from taggit.models import TaggedItemBase
+from wagtail import blocks
+from wagtail.embeds.blocks import EmbedBlock
+from wagtail.fields import StreamField
+from wagtail.images.blocks import ImageChooserBlock
+from wagtail.models import Orderable, Page, PageManager
+from wagtail.query import PageQuerySet
+from wagtail.search import index
+
+
+def unique_slug(model: type[models.Model], name: str, *, instance_pk=None) -> str:
+    """A slug for `name` that no other row of `model` uses (name-2, name-3, …)."""
+    base = slugify(name)[:80] or "item"
+    slug, n = base, 2
+    while model.objects.filter(slug=slug).exclude(pk=instance_pk).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+class SluggedSnippet(index.Indexed, models.Model):
+    """A named, slugged vocabulary item (theme, outcome type)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, blank=True)
+    description = models.TextField(blank=True)
+
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(type(self), self.name, instance_pk=self.pk)
+        super().save(*args, **kwargs)
+
+
+class Theme(SluggedSnippet):
+    """What a story is about. Staff may propose a theme; it waits for an editor's approval."""
+
+    is_approved = models.BooleanField(
+        default=True, help_text="Proposed themes stay unapproved until an editor approves them."
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    search_fields = SluggedSnippet.search_fields + [index.FilterField("is_approved")]
+
+    def get_absolute_url(self) -> str:
+        return f"/themes/{self.slug}/"
+
+
+class OutcomeType(SluggedSnippet):
+    """The kind of difference a story made: time saved, expert found, revenue won…"""
+
+    def get_absolute_url(self) -> str:
+        return f"/outcomes/{self.slug}/"
+
+
+class PersonStrength(TaggedItemBase):
+    content_object = ParentalKey("stories.Person", related_name="tagged_strengths", on_delete=models.CASCADE)
+
+
+class Person(index.Indexed, ClusterableModel):
+    """Someone who tells stories or helps in them; may be linked to a user account."""
+
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=150, unique=True, blank=True)
+    email = models.EmailField(blank=True, null=True, unique=True)
+    role = models.CharField(max_length=150, blank=True)
+    team = models.CharField(max_length=150, blank=True)
+    photo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    bio = models.TextField(blank=True)
+    strengths = TaggableManager(through=PersonStrength, blank=True, help_text="Self-declared expertise.")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
+    )
+    needs_review = models.BooleanField(
+        default=False, help_text="Added from a staff submission; an editor should check the details."
+    )
+
+    search_fields = [
+        index.SearchField("name"),
+        index.AutocompleteField("name"),
+        index.SearchField("team"),
+        index.SearchField("role"),
+        index.FilterField("needs_review"),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if self.email == "":
+            self.email = None
+        if not self.slug:
+            self.slug = unique_slug(Person, self.name, instance_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return f"/people/{self.slug}/"
+
+
+class Clip(models.Model):
+    """A recorded or uploaded audio/video file behind a story. The file is never deleted with a draft."""
+
+    class MediaKind(models.TextChoices):
+        AUDIO = "audio", "Audio"
+        VIDEO = "video", "Video"
+
+    file = models.FileField(upload_to="clips/", max_length=255)
+    media_kind = models.CharField(max_length=10, choices=MediaKind.choices, default=MediaKind.AUDIO)
+    content_type = models.CharField(max_length=100, blank=True)
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds.")
+    poster = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    language = models.CharField(max_length=16, blank=True)
+    checksum = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the stored file.")
+    original_name = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.original_name or self.file.name
+
+    @property
+    def is_video(self) -> bool:
+        return self.media_kind == self.MediaKind.VIDEO
+
+
+class StoryIndexPage(Page):
+    """The library: the parent of every story, listed at /stories/."""
+
+    intro = models.TextField(blank=True)
+
+    subpage_types = ["stories.StoryPage"]
+    parent_page_types = ["home.HomePage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        from stories.listing import library_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(library_context(request, self))
+        return context
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Public"
+    STAFF = "staff", "Staff only (signed-in users)"
+
+
+class Source(models.TextChoices):
+    FORM = "form", "Web form"
+    VOICE = "voice", "Voice clip"
+    VIDEO = "video", "Video clip"
+    IMPORT = "import", "Import"
+    ADMIN = "admin", "Written by an editor"
+
+
+class StoryPageQuerySet(PageQuerySet):
+    def visible_to(self, user) -> StoryPageQuerySet:
+        """Published stories this user may read: public ones, and staff-only ones when signed in."""
+        qs = self.live().public()
+        if user is None or not user.is_authenticated:
+            qs = qs.filter(visibility=Visibility.PUBLIC)
+        return qs
+
+
+StoryPageManager = PageManager.from_queryset(StoryPageQuerySet)
+
+
+class StoryPage(Page):
+    """One aha story: the situation, the moment someone realised something, and what changed."""
+
+    teller = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="stories_told"
+    )
+    people = ParentalManyToManyField(Person, blank=True, related_name="stories_helped")
+    themes = ParentalManyToManyField(Theme, blank=True, related_name="stories")
+    outcome_types = ParentalManyToManyField(OutcomeType, blank=True, related_name="stories")
+    context = models.TextField("the situation", blank=True)
+    aha = models.TextField("the aha moment", blank=True)
+    outcome = models.TextField("what changed", blank=True)
+    impact_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    impact_unit = models.CharField(max_length=60, blank=True, help_text='For example "days saved".')
+    occurred_on = models.DateField("when it happened", null=True, blank=True)
+    body = StreamField(
+        [
+            ("paragraph", blocks.RichTextBlock(features=["bold", "italic", "link", "ol", "ul"])),
+            (
+                "quote",
+                blocks.StructBlock(
+                    [("quote", blocks.TextBlock()), ("attribution", blocks.CharBlock(required=False))]
+                ),
+            ),
+            (
+                "image",
+                blocks.StructBlock(
+                    [("image", ImageChooserBlock()), ("caption", blocks.CharBlock(required=False))]
+                ),
+            ),
+            ("embed", EmbedBlock()),
+        ],
+        blank=True,
+        use_json_field=True,
+    )
+    cover_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ADMIN)
+    clip = models.ForeignKey(Clip, null=True, blank=True, on_delete=models.SET_NULL, related_name="stories")
+    consent = models.BooleanField(
+        "the teller agreed to publish", default=False, help_text="Required before publishing."
+    )
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    featured = models.BooleanField(default=False, help_text="Show on the home page.")
+    helpful_count = models.PositiveIntegerField(default=0, editable=False)
+    external_id = models.CharField(max_length=100, blank=True, db_index=True, help_text="Set by imports.")
+
+    objects = StoryPageManager()
+
+    parent_page_types = ["stories.StoryIndexPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = "story"
+        verbose_name_plural = "stories"
+
+    def serve(self, request, *args, **kwargs):
+        """Staff-only stories send anonymous readers to sign in; drafts are never served live."""
+        from django.contrib.auth.views import redirect_to_login
+        from django.http import Http404
+
+        if not self.live:
+            raise Http404
+        if not self.is_visible_to(request.user):
+            return redirect_to_login(request.get_full_path())
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        from stories.listing import story_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(story_context(request, self))
+        return context
+
+    def is_visible_to(self, user) -> bool:
+        return StoryPage.objects.visible_to(user).filter(pk=self.pk).exists()
+
+    @property
+    def impact(self) -> str:
+        if self.impact_value is None:
+            return ""
+        value = self.impact_value.normalize()
+        return f"{value:f} {self.impact_unit}".strip()
+
+    @property
+    def transcript_text(self) -> str:
+        return " ".join(segment.text.strip() for segment in self.transcript_segments.all())
+
+
+class TranscriptSegment(Orderable):
+    """One timed line of a clip's transcript; editors correct the text in the admin."""
+
+    story = ParentalKey(StoryPage, related_name="transcript_segments", on_delete=models.CASCADE)
+    start = models.FloatField(help_text="Seconds from the start of the clip.")
+    end = models.FloatField(help_text="Seconds from the start of the clip.")
+    text = models.TextField()
+
+    def __str__(self) -> str:
+        return f"{self.start:.1f}–{self.end:.1f}: {self.text[:40]}"
+
+
+class HelpfulVote(models.Model):
+    """One signed-in reader said "this helped me" about one story."""
+
+    story = models.ForeignKey(StoryPage, on_delete=models.CASCADE, related_name="helpful_votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["story", "user"], name="one_helpful_vote_per_user")]

@@ -1,0 +1,30 @@
+"""URL wiring: each app owns its own urls; Wagtail's page tree serves everything else."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
+from wagtail.documents import urls as wagtaildocs_urls
+
+from operations import views as operations_views
+from stories.api import api_router
+
+urlpatterns = [
+    path("healthz", operations_views.healthz, name="healthz"),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/v2/", api_router.urls),
+    path("share/", include("capture.urls")),
+    path("", include("search.urls")),
+    path("", include("stories.urls")),
+    path("", include("operations.urls")),
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("", include(wagtail_urls)),
+]

@@ -1,0 +1,87 @@
+"""Factories for test data (factory-boy): users, people, themes, outcome types and stories."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from stories.models import OutcomeType, Person, StoryIndexPage, StoryPage, Theme, Visibility
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        for name in extracted or []:
+            self.groups.add(Group.objects.get_or_create(name=name)[0])
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    name = factory.Faker("name")
+    role = factory.Faker("job")
+    team = factory.Iterator(["Sales", "Support", "Research", "Finance", "Engineering"])
+
+
+class ThemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Theme
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Theme {n}")
+
+
+class OutcomeTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutcomeType
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Outcome {n}")
+
+
+def library() -> StoryIndexPage:
+    return StoryIndexPage.objects.get()
+
+
+def make_story(
+    *,
+    title: str = "A question moved out of email",
+    themes=(),
+    outcome_types=(),
+    people=(),
+    teller: Person | None = None,
+    visibility: str = Visibility.PUBLIC,
+    publish: bool = True,
+    **fields,
+) -> StoryPage:
+    """Create a story in the library, published (with a revision) unless publish=False."""
+    fields.setdefault("context", "Customer questions sat in one inbox for days.")
+    fields.setdefault("aha", "Posting the question on the internal network got an answer in an hour.")
+    fields.setdefault("outcome", "Answers now come the same day.")
+    story = StoryPage(
+        title=title,
+        teller=teller,
+        visibility=visibility,
+        consent=True,
+        live=False,
+        **fields,
+    )
+    library().add_child(instance=story)
+    story.themes.set(themes)
+    story.outcome_types.set(outcome_types)
+    story.people.set(people)
+    revision = story.save_revision()
+    if publish:
+        revision.publish()
+        story.refresh_from_db()
+    return story
