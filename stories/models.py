@@ -14,6 +14,7 @@ from modelcluster.models import ClusterableModel
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 from wagtail import blocks
+from wagtail.api import APIField
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.fields import StreamField
 from wagtail.images.blocks import ImageChooserBlock
@@ -128,6 +129,21 @@ class Person(index.Indexed, ClusterableModel):
 
     def get_absolute_url(self) -> str:
         return f"/people/{self.slug}/"
+
+    @classmethod
+    def for_user(cls, user) -> Person:
+        """The person who is this user, created (and linked) on first use."""
+        person = cls.objects.filter(user=user).first()
+        if person is None:
+            name = user.get_full_name().strip() or user.get_username()
+            email = user.email or None
+            if email and cls.objects.filter(email=email, user__isnull=True).exists():
+                person = cls.objects.get(email=email)
+                person.user = user
+                person.save(update_fields=["user"])
+            else:
+                person = cls.objects.create(name=name, email=email, user=user)
+        return person
 
 
 class Clip(models.Model):
@@ -250,6 +266,22 @@ class StoryPage(Page):
 
     objects = StoryPageManager()
 
+    api_fields = [
+        APIField("teller_name"),
+        APIField("people_names"),
+        APIField("theme_names"),
+        APIField("outcome_names"),
+        APIField("context"),
+        APIField("aha"),
+        APIField("outcome"),
+        APIField("impact"),
+        APIField("occurred_on"),
+        APIField("source"),
+        APIField("visibility"),
+        APIField("helpful_count"),
+        APIField("transcript_text"),
+    ]
+
     parent_page_types = ["stories.StoryIndexPage"]
     subpage_types: list[str] = []
 
@@ -277,6 +309,28 @@ class StoryPage(Page):
 
     def is_visible_to(self, user) -> bool:
         return StoryPage.objects.visible_to(user).filter(pk=self.pk).exists()
+
+    def get_sitemap_urls(self, request=None):
+        """Only public stories go in the sitemap."""
+        if self.visibility != Visibility.PUBLIC:
+            return []
+        return super().get_sitemap_urls(request)
+
+    @property
+    def teller_name(self) -> str:
+        return self.teller.name if self.teller else ""
+
+    @property
+    def people_names(self) -> list[str]:
+        return [person.name for person in self.people.all()]
+
+    @property
+    def theme_names(self) -> list[str]:
+        return [theme.name for theme in self.themes.all()]
+
+    @property
+    def outcome_names(self) -> list[str]:
+        return [outcome.name for outcome in self.outcome_types.all()]
 
     @property
     def impact(self) -> str:
