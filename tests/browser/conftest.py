@@ -1,0 +1,236 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a live Storybank.
+
+The live system is the real thing `make run` starts — gunicorn and the task worker, as
+subprocesses — on a throwaway SQLite database, media folder and search index, with the demo
+content loaded. Tests talk to it only through the browser and `manage.py` subprocesses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
+AXE_JS = Path(__file__).with_name("vendor") / "axe.min.js"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ADMIN = ("editor-e2e", "editor password for e2e")
+STAFF = ("staff-e2e", "staff password for e2e")
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).exists():
+        return
+    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM}: install Debian's 'chromium' package")
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveStorybank:
+    """A running Storybank (web + worker) and the means to inspect it."""
+
+    base_url: str
+    env: dict
+    directory: Path
+    process: subprocess.Popen | None = None
+    log_path: Path = field(default=None)
+
+    def manage(self, *args: str, timeout: int = 300) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def query(self, code: str) -> object:
+        """Run Python in the live system's Django and return the JSON it prints last."""
+        output = self.manage("shell", "-c", code)
+        return json.loads(output.strip().splitlines()[-1])
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Storybank exited early:\n{log_path.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except Exception as error:  # not up yet
+            last = str(error)
+        time.sleep(0.5)
+    raise RuntimeError(f"Storybank did not become healthy: {last}\n{log_path.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_storybank(tmp_path_factory) -> LiveStorybank:
+    directory = tmp_path_factory.mktemp("live-storybank")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ELASTICSEARCH_", "DJANGO_"))}
+    env.update(
+        DEBUG="1",
+        PYTHONUNBUFFERED="1",
+        DATABASE_URL=f"sqlite:///{directory / 'storybank.sqlite3'}",
+        STORYBANK_VAR_DIR=str(directory / "var"),
+        MEDIA_ROOT=str(directory / "media"),
+        SEARCH_INDEX_DIR=str(directory / "search-index"),
+        STORYBANK_ADMIN_USER=ADMIN[0],
+        STORYBANK_ADMIN_PASSWORD=ADMIN[1],
+        STORYBANK_STAFF_USER=STAFF[0],
+        STORYBANK_STAFF_PASSWORD=STAFF[1],
+        WORKER_HEARTBEAT_SECONDS="1",
+        SITE_URL=f"http://127.0.0.1:{port}",
+        WEB_CONCURRENCY="2",
+    )
+    env.pop("DATABASE_URL_TEST", None)
+    live = LiveStorybank(base_url=f"http://127.0.0.1:{port}", env=env, directory=directory)
+    live.manage("setup_storybank", timeout=600)
+    live.log_path = directory / "server.log"
+    log = live.log_path.open("w")
+    live.process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_healthy(live.base_url, live.process, live.log_path)
+        yield live
+    finally:
+        try:
+            os.killpg(live.process.pid, signal.SIGTERM)
+            live.process.wait(timeout=20)
+        except Exception:
+            os.killpg(live.process.pid, signal.SIGKILL)
+        log.close()
+        shutil.copy(live.log_path, ARTIFACTS / "server.log") if ARTIFACTS.exists() else None
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_driver):
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def artifacts(request) -> Path:
+    folder = ARTIFACTS / request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def open_page(browser, request, artifacts: Path, *, viewport=DESKTOP, base_url: str = ""):
+    """A new browser context and page that records console output and, on failure, the HTML."""
+    context = browser.new_context(viewport=viewport, base_url=base_url)
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
+
+    def finish():
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            try:
+                (artifacts / "failure.html").write_text(page.content())
+                page.screenshot(path=str(artifacts / "failure.png"), full_page=True)
+            except Exception:
+                pass
+            (artifacts / "console.log").write_text("\n".join(console))
+        context.close()
+
+    request.addfinalizer(finish)
+    page.console_messages = console
+    return page
+
+
+@pytest.fixture
+def page(chromium, request, artifacts, live_storybank):
+    return open_page(chromium, request, artifacts, base_url=live_storybank.base_url)
+
+
+@pytest.fixture
+def phone_page(chromium, request, artifacts, live_storybank):
+    return open_page(chromium, request, artifacts, viewport=PHONE, base_url=live_storybank.base_url)
+
+
+def snap(page, artifacts: Path, name: str) -> None:
+    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, username: str, password: str, next_path: str = "/") -> None:
+    page.goto(f"/accounts/login/?next={next_path}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def axe_violations(page, *, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core in the page and return the violations at the given impact levels."""
+    page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"][:5]],
+        }
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
+def speak_to_wav(text: str, path: Path, *, rate: int = 150) -> Path:
+    """Real speech for recording and upload journeys, from espeak-ng."""
+    subprocess.run(["espeak-ng", "-s", str(rate), "-w", str(path), text], check=True, timeout=60)
+    return path
