@@ -1,10 +1,25 @@
-"""Speech to text with faster-whisper."""
+"""Speech to text with faster-whisper: one model per worker process, loaded once and reused."""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+_model = None
+_model_key: tuple | None = None
+_model_lock = threading.Lock()
+
+# Whisper's prompt holds about 224 tokens; hotwords share it with the previous text.
+MAX_HOTWORD_CHARACTERS = 400
 
 
 def resolve_model_path() -> str:
@@ -28,3 +43,97 @@ def model_status() -> dict:
         return {"ok": ok, "model": name, **({} if ok else {"error": "model.bin not found"})}
     # A model name (e.g. "small.en") is fetched by faster-whisper on first use.
     return {"ok": True, "model": name}
+
+
+def beam_size() -> int:
+    return int(getattr(settings, "WHISPER_BEAM_SIZE", 1))
+
+
+def load_model():
+    """The process's WhisperModel for the current settings, loaded on first use."""
+    global _model, _model_key
+    key = (
+        resolve_model_path(),
+        settings.WHISPER_DEVICE,
+        settings.WHISPER_COMPUTE_TYPE,
+        settings.WHISPER_THREADS,
+    )
+    with _model_lock:
+        if _model is None or _model_key != key:
+            from faster_whisper import WhisperModel
+
+            started = time.monotonic()
+            _model = WhisperModel(
+                key[0],
+                device=settings.WHISPER_DEVICE,
+                compute_type=settings.WHISPER_COMPUTE_TYPE,
+                cpu_threads=settings.WHISPER_THREADS,
+            )
+            _model_key = key
+            logger.info("Loaded Whisper model %s in %.1fs", key[0], time.monotonic() - started)
+        return _model
+
+
+def warm_up() -> None:
+    """Worker start-up step: load the model now, so the first clip does not wait for it."""
+    load_model()
+
+
+def hotwords_from_directory() -> str:
+    """Names of people and approved themes, to bias Whisper toward spelling them right."""
+    from stories.models import Person, Theme
+
+    words: list[str] = []
+    total = 0
+    names = list(Theme.objects.filter(is_approved=True).values_list("name", flat=True)) + list(
+        Person.objects.order_by("-pk").values_list("name", flat=True)
+    )
+    for name in names:
+        name = name.strip()
+        if not name or name in words:
+            continue
+        if total + len(name) + 2 > MAX_HOTWORD_CHARACTERS:
+            break
+        words.append(name)
+        total += len(name) + 2
+    return ", ".join(words)
+
+
+@dataclass
+class Transcription:
+    """Timed segments, the language heard, and the audio's length in seconds."""
+
+    segments: list[tuple[float, float, str]] = field(default_factory=list)
+    language: str = ""
+    duration: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return " ".join(text for _start, _end, text in self.segments).strip()
+
+
+def transcribe_audio(
+    audio: np.ndarray | str,
+    *,
+    hotwords: str | None = None,
+    on_progress: Callable[[float], None] | None = None,
+) -> Transcription:
+    """Transcribe with voice-activity filtering; `on_progress` gets seconds transcribed so far."""
+    model = load_model()
+    multilingual = bool(getattr(model.model, "is_multilingual", False))
+    segments, info = model.transcribe(
+        audio,
+        language=None if multilingual else "en",
+        beam_size=beam_size(),
+        vad_filter=True,
+        hotwords=hotwords or None,
+        condition_on_previous_text=False,
+    )
+    result = Transcription(language=info.language or "", duration=float(info.duration or 0))
+    for segment in segments:
+        text = segment.text.strip()
+        if text:
+            result.segments.append((round(segment.start, 2), round(segment.end, 2), text))
+        if on_progress is not None:
+            on_progress(float(segment.end))
+    return result

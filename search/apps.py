@@ -6,3 +6,9 @@ class SearchConfig(AppConfig):
 
     name = "search"
     verbose_name = "Search"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from search import signals
+
+        signals.connect()

@@ -1,23 +1,246 @@
-"""The search service: the one entry point pages, API and commands use to reach a backend.
+"""The search service: the one entry point pages, the API, commands and the story page use.
 
-(Placeholder implementations; the search work replaces them with the indexed backends.)
+It picks the backend (Elasticsearch when ELASTICSEARCH_URL is set, the embedded index otherwise),
+asks it with the user's visibility applied inside the query, then re-checks every hit against the
+database before anything is shown, and names the facet values from the current vocabulary.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import threading
+from dataclasses import dataclass, field
 
-def backend_health() -> dict:
-    return {"ok": True, "backend": "embedded"}
+from django.conf import settings
+from django.db.models import Q
+
+from search.backends.base import SearchBackend, SearchUnavailable
+from search.query import FACETS, FacetValue, SearchHit, SearchQuery, SearchResults, Suggestion
+
+logger = logging.getLogger(__name__)
+
+_backends: dict[tuple, SearchBackend] = {}
+_backends_lock = threading.Lock()
+
+
+def get_backend() -> SearchBackend:
+    """The configured backend, one instance per process (and per index location)."""
+    if settings.ELASTICSEARCH_URL:
+        key = ("elasticsearch", settings.ELASTICSEARCH_URL, settings.ELASTICSEARCH_INDEX)
+    else:
+        key = ("embedded", str(settings.SEARCH_INDEX_DIR))
+    with _backends_lock:
+        backend = _backends.get(key)
+        if backend is None:
+            if key[0] == "elasticsearch":
+                from search.backends.elasticsearch import ElasticsearchBackend
+
+                backend = ElasticsearchBackend(settings.ELASTICSEARCH_URL, settings.ELASTICSEARCH_INDEX)
+            else:
+                from search.backends.embedded import EmbeddedBackend
+
+                backend = EmbeddedBackend(settings.SEARCH_INDEX_DIR)
+            _backends[key] = backend
+        return backend
+
+
+def can_see_staff_stories(user) -> bool:
+    return bool(user is not None and user.is_authenticated)
+
+
+@dataclass
+class StoryResult:
+    """A hit ready to show: the story (checked against the database) and what matched in it."""
+
+    story: object
+    hit: SearchHit
+
+
+@dataclass
+class SearchPage:
+    query: SearchQuery
+    total: int
+    results: list[StoryResult]
+    facets: dict[str, list[FacetValue]]
+    unavailable: bool = False
+    active_filters: list[tuple[str, FacetValue]] = field(default_factory=list)
+
+    @property
+    def page_count(self) -> int:
+        return max(1, math.ceil(self.total / self.query.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.query.page < self.page_count
+
+    @property
+    def has_previous(self) -> bool:
+        return self.query.page > 1
+
+
+def search_stories(query: SearchQuery, user) -> SearchPage:
+    """Run a search for this user. Never raises for an unavailable index: the page says so instead."""
+    from stories.models import StoryPage
+
+    query = _with_visibility(query, user)
+    try:
+        results = get_backend().search(query)
+    except SearchUnavailable as error:
+        logger.warning("Search unavailable: %s", error)
+        results, unavailable = SearchResults(total=0, hits=[], facets={}), True
+    else:
+        unavailable = False
+    ids = [hit.id for hit in results.hits]
+    visible = {
+        story.pk: story
+        for story in StoryPage.objects.visible_to(user)
+        .filter(pk__in=ids)
+        .select_related("teller", "clip")
+        .prefetch_related("themes", "people", "outcome_types")
+    }
+    stale = [story_id for story_id in ids if story_id not in visible]
+    if stale:
+        _queue_stale_hits(stale)
+    story_results = [StoryResult(visible[hit.id], hit) for hit in results.hits if hit.id in visible]
+    facets = label_facets(results.facets, query)
+    return SearchPage(
+        query=query,
+        total=results.total,
+        results=story_results,
+        facets=facets,
+        unavailable=unavailable,
+        active_filters=active_filters(query, facets),
+    )
+
+
+def _with_visibility(query: SearchQuery, user) -> SearchQuery:
+    from dataclasses import replace
+
+    return replace(query, include_staff=can_see_staff_stories(user))
+
+
+def _queue_stale_hits(story_ids: list[int]) -> None:
+    """A hit the database no longer serves means the index is behind: queue those stories."""
+    from search.documents import indexable_stories
+    from search.sync import enqueue_stories
+
+    still_indexable = set(indexable_stories().filter(pk__in=story_ids).values_list("pk", flat=True))
+    gone = [story_id for story_id in story_ids if story_id not in still_indexable]
+    if gone:
+        enqueue_stories(gone, "stale search hit")
+
+
+def _labels(facet: str, values: list[str]) -> dict[str, str]:
+    from stories.models import OutcomeType, Person, Theme
+
+    model = {"theme": Theme, "person": Person, "outcome": OutcomeType}.get(facet)
+    if model is None:
+        return {value: value for value in values}
+    return dict(model.objects.filter(slug__in=values).values_list("slug", "name"))
+
+
+def label_facets(facets: dict[str, list[FacetValue]], query: SearchQuery) -> dict[str, list[FacetValue]]:
+    """Name each facet value from the vocabulary; selected values always appear, even at zero."""
+    selected = {
+        "theme": list(query.themes),
+        "person": list(query.people),
+        "outcome": list(query.outcomes),
+        "year": [str(year) for year in query.years],
+    }
+    labelled: dict[str, list[FacetValue]] = {}
+    for facet in FACETS:
+        values = list(facets.get(facet, []))
+        present = {value.value for value in values}
+        values += [FacetValue(value, "", 0) for value in selected[facet] if value not in present]
+        labels = _labels(facet, [value.value for value in values])
+        kept = []
+        for value in values:
+            if value.value not in labels:
+                continue  # a theme or person removed since indexing
+            value.label = labels[value.value]
+            value.selected = value.value in selected[facet]
+            kept.append(value)
+        if facet == "year":
+            kept.sort(key=lambda value: value.value, reverse=True)
+        labelled[facet] = kept
+    return labelled
+
+
+def active_filters(query: SearchQuery, facets: dict[str, list[FacetValue]]) -> list[tuple[str, FacetValue]]:
+    chosen = []
+    for facet, values in facets.items():
+        chosen += [(facet, value) for value in values if value.selected]
+    for source in query.sources:
+        chosen.append(("source", FacetValue(source, source.title(), 0, True)))
+    return chosen
+
+
+def suggest(prefix: str, user, limit: int = 6) -> list[Suggestion]:
+    """Autocomplete entries for what is being typed: matching story titles, then matching people."""
+    from stories.models import Person, StoryPage
+
+    prefix = " ".join(prefix.split())[:100]
+    if not prefix:
+        return []
+    try:
+        story_ids, person_slugs = get_backend().suggest(
+            prefix, include_staff=can_see_staff_stories(user), limit=limit
+        )
+    except SearchUnavailable:
+        return []
+    stories = StoryPage.objects.visible_to(user).in_bulk(story_ids)
+    suggestions = [
+        Suggestion(
+            label=stories[story_id].title, kind="story", url=stories[story_id].url, value=str(story_id)
+        )
+        for story_id in story_ids
+        if story_id in stories
+    ]
+    words = prefix.lower().split()
+    people = Person.objects.filter(slug__in=person_slugs).order_by("name")
+    for person in people:
+        name_words = person.name.lower().split()
+        if all(any(name_word.startswith(word) for name_word in name_words) for word in words):
+            suggestions.append(
+                Suggestion(
+                    label=person.name, kind="person", url=f"/search/?person={person.slug}", value=person.slug
+                )
+            )
+    return suggestions[: limit * 2]
 
 
 def related_stories(story, user, limit: int = 3) -> list:
-    """Stories most like `story` that `user` may read."""
+    """Stories most like `story` that `user` may read (from the index; by shared themes if it is down)."""
+    from search.documents import story_document
     from stories.models import StoryPage
 
-    return list(
-        StoryPage.objects.visible_to(user)
-        .filter(themes__in=story.themes.all())
-        .exclude(pk=story.pk)
-        .distinct()
-        .order_by("-first_published_at")[:limit]
-    )
+    visible = StoryPage.objects.visible_to(user)
+    try:
+        ids = get_backend().related(
+            story_document(story), include_staff=can_see_staff_stories(user), limit=limit + 3
+        )
+    except SearchUnavailable:
+        return list(
+            visible.filter(themes__in=story.themes.all())
+            .exclude(pk=story.pk)
+            .distinct()
+            .order_by("-first_published_at")[:limit]
+        )
+    found = visible.in_bulk(ids)
+    return [found[story_id] for story_id in ids if story_id in found and story_id != story.pk][:limit]
+
+
+def backend_health() -> dict:
+    """Backend reachability plus the sync queue, for /healthz and `search_index status`."""
+    from search.models import PendingIndexUpdate
+
+    health = get_backend().health()
+    try:
+        health["pending_updates"] = PendingIndexUpdate.objects.count()
+        failing = PendingIndexUpdate.objects.filter(~Q(last_error=""))
+        health["failing_updates"] = failing.count()
+    except Exception as error:  # the database check reports this properly
+        health["pending_updates"] = None
+        health["queue_error"] = str(error)
+    return health

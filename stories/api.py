@@ -1,7 +1,24 @@
-"""Read-only Wagtail API v2 at /api/v2/."""
+"""Read-only Wagtail API v2 at /api/v2/: pages, with stories filtered by who is asking."""
 
 from wagtail.api.v2.router import WagtailAPIRouter
 from wagtail.api.v2.views import PagesAPIViewSet
 
+from stories.models import StoryPage
+
+
+class StoryAwarePagesAPIViewSet(PagesAPIViewSet):
+    """Wagtail's pages endpoint, minus the stories this requester may not read.
+
+    Every listing, filter, detail and find lookup starts from `get_base_queryset`, so removing
+    drafts and (for anonymous requests) staff-only stories here removes them everywhere.
+    """
+
+    def get_base_queryset(self):
+        hidden_stories = StoryPage.objects.exclude(
+            pk__in=StoryPage.objects.visible_to(self.request.user).values("pk")
+        )
+        return super().get_base_queryset().exclude(pk__in=hidden_stories.values("pk"))
+
+
 api_router = WagtailAPIRouter("wagtailapi")
-api_router.register_endpoint("pages", PagesAPIViewSet)
+api_router.register_endpoint("pages", StoryAwarePagesAPIViewSet)

@@ -1,15 +1,474 @@
-"""Context for the public pages: home, library and story. Visibility comes from StoryPage.objects.visible_to."""
+"""What the public pages show: home, library, story, theme, outcome and people pages.
 
-from stories.models import StoryPage
+Every story, count and ranking here starts from `StoryPage.objects.visible_to(user)`, so a
+staff-only story reaches only signed-in readers and a draft reaches nobody, on every surface.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.paginator import Page as PaginatorPage
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce, ExtractYear
+from django.http import Http404, QueryDict
+from django.urls import reverse
+
+from stories.helpful import has_voted_helpful, helpful_vote_count
+from stories.models import OutcomeType, Person, StoryPage, Theme, Visibility
+from stories.transcripts import TRANSCRIPT_FORMATS, clock_time, parse_start_time
+
+logger = logging.getLogger(__name__)
+
+STORIES_PER_PAGE = 12
+PEOPLE_PER_PAGE = 30
+LIBRARY_CRUMB = {"url": "/stories/", "label": "Library"}
+TRANSCRIPT_FORMAT_LABELS = {
+    "txt": "Plain text (.txt)",
+    "vtt": "WebVTT captions (.vtt)",
+    "srt": "SubRip subtitles (.srt)",
+}
+
+
+# --- Stories a reader may see -------------------------------------------------------------------
+
+
+def visible_stories(user) -> QuerySet[StoryPage]:
+    """Published stories this reader may see, newest first (the library's order)."""
+    return StoryPage.objects.visible_to(user).order_by("-first_published_at", "-pk")
+
+
+def approved_themes() -> QuerySet[Theme]:
+    return Theme.objects.filter(is_approved=True)
+
+
+def for_story_cards(stories: QuerySet[StoryPage]) -> QuerySet[StoryPage]:
+    """Load what a story card shows in a handful of queries rather than one per card."""
+    return stories.select_related("teller", "cover_image").prefetch_related(
+        Prefetch("themes", queryset=approved_themes().order_by("name")),
+        Prefetch("outcome_types", queryset=OutcomeType.objects.order_by("name")),
+    )
+
+
+def with_story_year(stories: QuerySet[StoryPage]) -> QuerySet[StoryPage]:
+    """Annotate `story_year`: the year it happened, or the year it was published when that is unknown."""
+    return stories.annotate(
+        story_year=Coalesce(ExtractYear("occurred_on"), ExtractYear("first_published_at"))
+    )
+
+
+def stories_involving(person: Person, stories: QuerySet[StoryPage]) -> QuerySet[StoryPage]:
+    """Stories this person told or helped in (each story once)."""
+    involved = StoryPage.objects.filter(Q(teller=person) | Q(people=person)).values("pk")
+    return stories.filter(pk__in=involved)
+
+
+def paginate(items, request, per_page: int = STORIES_PER_PAGE) -> PaginatorPage:
+    """One page of `items` from `?page=`; an out-of-range or malformed page gives the nearest page."""
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def page_links(page_obj: PaginatorPage) -> list:
+    """Page numbers to link, with "…" for the gaps (1 … 4 5 [6] 7 8 … 20)."""
+    return list(page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1))
+
+
+# --- Filters: ?theme=&person=&outcome=&year= -----------------------------------------------------
+
+
+@dataclass
+class StoryFilters:
+    """The library's filters, read from the query string; unknown values are reported, not ignored."""
+
+    theme: Theme | None = None
+    person: Person | None = None
+    outcome: OutcomeType | None = None
+    year: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def is_active(self) -> bool:
+        return any([self.theme, self.person, self.outcome, self.year]) or bool(self.problems)
+
+    @property
+    def matches_nothing(self) -> bool:
+        return bool(self.problems)
+
+
+def read_story_filters(params: QueryDict, user) -> StoryFilters:
+    filters = StoryFilters()
+    theme_slug = params.get("theme", "").strip()
+    if theme_slug:
+        filters.theme = approved_themes().filter(slug=theme_slug).first()
+        if filters.theme is None:
+            filters.problems.append(f"There is no theme “{theme_slug}”.")
+    person_slug = params.get("person", "").strip()
+    if person_slug:
+        filters.person = Person.objects.filter(slug=person_slug).first()
+        if filters.person is None or not person_is_listed(filters.person, user):
+            filters.person = None
+            filters.problems.append(f"There is no person “{person_slug}”.")
+    outcome_slug = params.get("outcome", "").strip()
+    if outcome_slug:
+        filters.outcome = OutcomeType.objects.filter(slug=outcome_slug).first()
+        if filters.outcome is None:
+            filters.problems.append(f"There is no outcome type “{outcome_slug}”.")
+    year = params.get("year", "").strip()
+    if year:
+        if year.isdigit() and 1900 <= int(year) <= 2999:
+            filters.year = int(year)
+        else:
+            filters.problems.append(f"“{year}” is not a year.")
+    return filters
+
+
+def apply_story_filters(
+    stories: QuerySet[StoryPage], filters: StoryFilters, *, leave_out: str = ""
+) -> QuerySet[StoryPage]:
+    """Narrow `stories` by every active filter except `leave_out` (used for that filter's own counts)."""
+    if filters.matches_nothing:
+        return stories.none()
+    if filters.theme and leave_out != "theme":
+        stories = stories.filter(themes=filters.theme)
+    if filters.person and leave_out != "person":
+        stories = stories_involving(filters.person, stories)
+    if filters.outcome and leave_out != "outcome":
+        stories = stories.filter(outcome_types=filters.outcome)
+    if filters.year and leave_out != "year":
+        stories = with_story_year(stories).filter(story_year=filters.year)
+    return stories
+
+
+def theme_story_counts(stories: QuerySet[StoryPage]) -> QuerySet[Theme]:
+    """Approved themes used by `stories`, each with `story_count`, most used first."""
+    return (
+        approved_themes()
+        .filter(stories__in=stories.values("pk"))
+        .annotate(story_count=Count("stories", distinct=True))
+        .order_by("-story_count", "name")
+    )
+
+
+def outcome_story_counts(stories: QuerySet[StoryPage]) -> QuerySet[OutcomeType]:
+    return (
+        OutcomeType.objects.filter(stories__in=stories.values("pk"))
+        .annotate(story_count=Count("stories", distinct=True))
+        .order_by("-story_count", "name")
+    )
+
+
+def year_story_counts(stories: QuerySet[StoryPage]) -> list[tuple[int, int]]:
+    rows = (
+        with_story_year(stories.order_by())
+        .values("story_year")
+        .annotate(story_count=Count("pk"))
+        .order_by("-story_year")
+    )
+    return [(row["story_year"], row["story_count"]) for row in rows if row["story_year"]]
+
+
+@dataclass
+class PersonStoryCount:
+    person: Person
+    told: int
+    helped: int
+
+    @property
+    def total(self) -> int:
+        return self.told + self.helped
+
+
+def people_ranked_by_stories(stories: QuerySet[StoryPage]) -> list[PersonStoryCount]:
+    """Everyone who told or helped in `stories`, most stories first; a story counts once per person."""
+    told: dict[int, set[int]] = defaultdict(set)
+    helped: dict[int, set[int]] = defaultdict(set)
+    for story_id, teller_id in stories.filter(teller__isnull=False).values_list("pk", "teller_id"):
+        told[teller_id].add(story_id)
+    helper_rows = StoryPage.people.through.objects.filter(storypage__in=stories.values("pk"))
+    for story_id, person_id in helper_rows.values_list("storypage_id", "person_id"):
+        helped[person_id].add(story_id)
+    people = Person.objects.in_bulk(set(told) | set(helped))
+    ranking = [
+        PersonStoryCount(
+            person=person,
+            told=len(told[person_id]),
+            helped=len(helped[person_id] - told[person_id]),
+        )
+        for person_id, person in people.items()
+    ]
+    ranking.sort(key=lambda row: (-row.total, row.person.name.lower()))
+    return ranking
+
+
+def person_is_listed(person: Person, user) -> bool:
+    """Signed-in readers may open anyone's page; anonymous readers only people with public stories."""
+    if user is not None and user.is_authenticated:
+        return True
+    return stories_involving(person, StoryPage.objects.visible_to(user)).exists()
+
+
+# --- Page contexts ------------------------------------------------------------------------------
 
 
 def home_context(request) -> dict:
-    return {"recent_stories": StoryPage.objects.visible_to(request.user).order_by("-first_published_at")[:6]}
+    stories = visible_stories(request.user)
+    featured = list(for_story_cards(stories.filter(featured=True))[:3])
+    recent = list(for_story_cards(stories.exclude(pk__in=[story.pk for story in featured]))[:6])
+    most_helpful = list(
+        stories.annotate(vote_count=Count("helpful_votes"))
+        .filter(vote_count__gt=0)
+        .select_related("teller")
+        .order_by("-vote_count", "-first_published_at")[:5]
+    )
+    return {
+        "featured_stories": featured,
+        "recent_stories": recent,
+        "most_helpful_stories": most_helpful,
+        "themes": list(theme_story_counts(stories)[:16]),
+        "outcome_types": list(outcome_story_counts(stories)[:8]),
+        "story_total": stories.count(),
+        "people_total": len(people_ranked_by_stories(stories)),
+    }
 
 
 def library_context(request, library) -> dict:
-    return {"stories": StoryPage.objects.visible_to(request.user).order_by("-first_published_at")}
+    user = request.user
+    stories = visible_stories(user)
+    filters = read_story_filters(request.GET, user)
+    matching = apply_story_filters(stories, filters)
+    page_obj = paginate(for_story_cards(matching), request)
+
+    theme_options = list(theme_story_counts(apply_story_filters(stories, filters, leave_out="theme")))
+    outcome_options = list(outcome_story_counts(apply_story_filters(stories, filters, leave_out="outcome")))
+    year_options = year_story_counts(apply_story_filters(stories, filters, leave_out="year"))
+    person_options = sorted(
+        people_ranked_by_stories(apply_story_filters(stories, filters, leave_out="person")),
+        key=lambda row: row.person.name.lower(),
+    )
+    keep_selected_options(filters, theme_options, outcome_options, year_options, person_options)
+    return {
+        "stories": page_obj.object_list,
+        "page_obj": page_obj,
+        "page_links": page_links(page_obj),
+        "result_count": page_obj.paginator.count,
+        "filters": filters,
+        "active_filters": active_filter_chips(request.GET, filters),
+        "theme_options": theme_options,
+        "outcome_options": outcome_options,
+        "year_options": year_options,
+        "person_options": person_options,
+        "library_total": stories.count(),
+    }
 
 
-def story_context(request, story) -> dict:
-    return {}
+def keep_selected_options(
+    filters: StoryFilters, themes: list, outcomes: list, years: list, people: list
+) -> None:
+    """A chosen filter stays in its menu (with a count of 0) even when the other filters exclude it."""
+    if filters.theme and filters.theme.pk not in {theme.pk for theme in themes}:
+        filters.theme.story_count = 0
+        themes.append(filters.theme)
+    if filters.outcome and filters.outcome.pk not in {outcome.pk for outcome in outcomes}:
+        filters.outcome.story_count = 0
+        outcomes.append(filters.outcome)
+    if filters.year and filters.year not in {year for year, _count in years}:
+        years.append((filters.year, 0))
+        years.sort(reverse=True)
+    if filters.person and filters.person.pk not in {row.person.pk for row in people}:
+        people.append(PersonStoryCount(person=filters.person, told=0, helped=0))
+        people.sort(key=lambda row: row.person.name.lower())
+
+
+def active_filter_chips(params: QueryDict, filters: StoryFilters) -> list[dict]:
+    """One removable chip per active filter: its label and the library URL without it."""
+    chips = []
+    labels = {
+        "theme": filters.theme and f"Theme: {filters.theme.name}",
+        "person": filters.person and f"Person: {filters.person.name}",
+        "outcome": filters.outcome and f"Outcome: {filters.outcome.name}",
+        "year": filters.year and f"Year: {filters.year}",
+    }
+    for key, label in labels.items():
+        if not label:
+            continue
+        remaining = params.copy()
+        remaining.pop(key, None)
+        remaining.pop("page", None)
+        query = remaining.urlencode()
+        chips.append({"label": label, "remove_url": "?" + query if query else "?"})
+    return chips
+
+
+def story_neighbours(story: StoryPage, user) -> tuple[StoryPage | None, StoryPage | None]:
+    """(previous, next) in the library's newest-first order, among stories this reader may see."""
+    if story.first_published_at is None:
+        return None, None
+    stories = StoryPage.objects.visible_to(user).exclude(pk=story.pk)
+    when = story.first_published_at
+    newer = (
+        stories.filter(Q(first_published_at__gt=when) | Q(first_published_at=when, pk__gt=story.pk))
+        .order_by("first_published_at", "pk")
+        .first()
+    )
+    older = (
+        stories.filter(Q(first_published_at__lt=when) | Q(first_published_at=when, pk__lt=story.pk))
+        .order_by("-first_published_at", "-pk")
+        .first()
+    )
+    return newer, older
+
+
+def related_visible_stories(story: StoryPage, user, limit: int = 3) -> list[StoryPage]:
+    """Related stories from search, re-checked against what this reader may see."""
+    from search.service import related_stories
+
+    try:
+        candidates = [candidate for candidate in related_stories(story, user, limit=limit) if candidate]
+    except Exception:  # a search outage must not take the story page down with it
+        logger.exception("Related stories unavailable for story %s", story.pk)
+        return []
+    ids = [candidate.pk for candidate in candidates if candidate.pk != story.pk]
+    allowed = for_story_cards(StoryPage.objects.visible_to(user).filter(pk__in=ids)).in_bulk()
+    return [allowed[pk] for pk in ids if pk in allowed][:limit]
+
+
+def transcript_download_links(story: StoryPage) -> list[dict]:
+    return [
+        {
+            "format": transcript_format,
+            "label": TRANSCRIPT_FORMAT_LABELS[transcript_format],
+            "url": reverse("stories:transcript", args=[story.pk, transcript_format]),
+            "filename": f"{story.slug}.{transcript_format}",
+        }
+        for transcript_format in TRANSCRIPT_FORMATS
+    ]
+
+
+def story_context(request, story: StoryPage) -> dict:
+    user = request.user
+    segments = list(story.transcript_segments.all())
+    start_time = parse_start_time(request.GET.get("t"))
+    if start_time is not None and story.clip and story.clip.duration:
+        start_time = min(start_time, story.clip.duration)
+    previous_story, next_story = story_neighbours(story, user)
+    library = story.get_parent()
+    return {
+        "library_crumbs": [{"url": library.url, "label": library.title}] if library else [],
+        "teller": story.teller,
+        "helpers": [person for person in story.people.all() if person != story.teller],
+        "story_themes": [theme for theme in story.themes.all() if theme.is_approved],
+        "story_outcome_types": list(story.outcome_types.all()),
+        "is_staff_only": story.visibility == Visibility.STAFF,
+        "clip": story.clip,
+        "transcript_segments": [
+            {
+                "start": segment.start,
+                "end": segment.end,
+                "text": segment.text,
+                "clock": clock_time(segment.start),
+            }
+            for segment in segments
+        ],
+        "transcript_downloads": transcript_download_links(story) if segments else [],
+        "captions_url": (
+            reverse("stories:transcript", args=[story.pk, "vtt"]) + "?inline=1" if segments else ""
+        ),
+        "start_time": start_time,
+        "start_clock": clock_time(start_time) if start_time is not None else "",
+        "helpful_count": helpful_vote_count(story) if story.pk else 0,
+        "helpful_voted": has_voted_helpful(story, user) if story.pk else False,
+        "helpful_url": reverse("stories:helpful", args=[story.pk]) if story.pk else "",
+        "previous_story": previous_story,
+        "next_story": next_story,
+        "related_stories": related_visible_stories(story, user) if story.pk else [],
+    }
+
+
+def theme_context(request, slug: str) -> dict:
+    theme = approved_themes().filter(slug=slug).first()
+    if theme is None:
+        raise Http404("No such theme")
+    stories = visible_stories(request.user).filter(themes=theme)
+    page_obj = paginate(for_story_cards(stories), request)
+    return {
+        "theme": theme,
+        "theme_crumbs": [LIBRARY_CRUMB],
+        "stories": page_obj.object_list,
+        "page_obj": page_obj,
+        "page_links": page_links(page_obj),
+        "story_count": page_obj.paginator.count,
+        "experts": people_ranked_by_stories(stories)[:6],
+        "outcome_types": list(outcome_story_counts(stories)),
+    }
+
+
+def outcome_context(request, slug: str) -> dict:
+    outcome_type = OutcomeType.objects.filter(slug=slug).first()
+    if outcome_type is None:
+        raise Http404("No such outcome type")
+    stories = visible_stories(request.user).filter(outcome_types=outcome_type)
+    page_obj = paginate(for_story_cards(stories), request)
+    return {
+        "outcome_type": outcome_type,
+        "outcome_crumbs": [LIBRARY_CRUMB],
+        "stories": page_obj.object_list,
+        "page_obj": page_obj,
+        "page_links": page_links(page_obj),
+        "story_count": page_obj.paginator.count,
+        "themes": list(theme_story_counts(stories)[:12]),
+    }
+
+
+def people_directory_context(request) -> dict:
+    """Everyone with a story this reader can see; with ?theme=, ranked by stories on that theme."""
+    stories = visible_stories(request.user)
+    theme_slug = request.GET.get("theme", "").strip()
+    theme = approved_themes().filter(slug=theme_slug).first() if theme_slug else None
+    name_query = request.GET.get("q", "").strip()[:100]
+    if theme is not None:
+        ranking = people_ranked_by_stories(stories.filter(themes=theme))
+    elif theme_slug:
+        ranking = []
+    else:
+        ranking = sorted(people_ranked_by_stories(stories), key=lambda row: row.person.name.lower())
+    if name_query:
+        needle = name_query.lower()
+        ranking = [
+            row
+            for row in ranking
+            if needle in f"{row.person.name} {row.person.team} {row.person.role}".lower()
+        ]
+    page_obj = paginate(ranking, request, per_page=PEOPLE_PER_PAGE)
+    return {
+        "theme": theme,
+        "unknown_theme": theme_slug if theme_slug and theme is None else "",
+        "name_query": name_query,
+        "people": page_obj.object_list,
+        "page_obj": page_obj,
+        "page_links": page_links(page_obj),
+        "people_count": page_obj.paginator.count,
+        "theme_options": list(theme_story_counts(stories)),
+    }
+
+
+def person_context(request, slug: str) -> dict:
+    person = Person.objects.filter(slug=slug).select_related("photo").first()
+    if person is None or not person_is_listed(person, request.user):
+        raise Http404("No such person")
+    stories = visible_stories(request.user)
+    told = for_story_cards(stories.filter(teller=person))
+    helped = for_story_cards(stories.filter(people=person).exclude(teller=person))
+    involved = stories_involving(person, stories)
+    return {
+        "person": person,
+        "person_crumbs": [{"url": "/people/", "label": "People"}],
+        "stories_told": list(told),
+        "stories_helped": list(helped),
+        "strengths": list(person.strengths.order_by("name")),
+        "known_for_themes": list(theme_story_counts(involved)[:6]),
+        "outcome_types": list(outcome_story_counts(involved)[:6]),
+        "story_total": involved.count(),
+    }

@@ -6,6 +6,7 @@ Visibility is decided here and only here (`StoryPage.objects.visible_to(user)` a
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.db import models
 from django.utils.text import slugify
@@ -14,6 +15,16 @@ from modelcluster.models import ClusterableModel
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 from wagtail import blocks
+from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+    TabbedInterface,
+    TitleFieldPanel,
+)
 from wagtail.api import APIField
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.fields import StreamField
@@ -21,6 +32,8 @@ from wagtail.images.blocks import ImageChooserBlock
 from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
+
+from stories.panels import ClipPlayerPanel
 
 
 def unique_slug(model: type[models.Model], name: str, *, instance_pk=None) -> str:
@@ -40,6 +53,8 @@ class SluggedSnippet(index.Indexed, models.Model):
     description = models.TextField(blank=True)
 
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("description")]
 
     class Meta:
         abstract = True
@@ -65,6 +80,13 @@ class Theme(SluggedSnippet):
     )
 
     search_fields = SluggedSnippet.search_fields + [index.FilterField("is_approved")]
+
+    panels = SluggedSnippet.panels + [
+        MultiFieldPanel(
+            [FieldPanel("is_approved"), FieldPanel("proposed_by", read_only=True)],
+            heading="Approval",
+        )
+    ]
 
     def get_absolute_url(self) -> str:
         return f"/themes/{self.slug}/"
@@ -111,6 +133,19 @@ class Person(index.Indexed, ClusterableModel):
         index.SearchField("team"),
         index.SearchField("role"),
         index.FilterField("needs_review"),
+    ]
+
+    panels = [
+        FieldPanel("name"),
+        FieldRowPanel([FieldPanel("role"), FieldPanel("team")]),
+        FieldRowPanel([FieldPanel("email"), FieldPanel("slug")]),
+        FieldPanel("photo"),
+        FieldPanel("bio"),
+        FieldPanel("strengths"),
+        MultiFieldPanel(
+            [FieldPanel("user"), FieldPanel("needs_review")],
+            heading="Account and review",
+        ),
     ]
 
     class Meta:
@@ -216,6 +251,28 @@ class StoryPageQuerySet(PageQuerySet):
 StoryPageManager = PageManager.from_queryset(StoryPageQuerySet)
 
 
+def publishing_requested(data) -> bool:
+    """Whether an admin page form was posted to publish: "Publish", or approving its review."""
+    if data.get("action-publish"):
+        return True
+    return bool(data.get("action-workflow-action")) and data.get("workflow-action-name") == "approve"
+
+
+class StoryPageForm(WagtailAdminPageForm):
+    """The story editor's form: drafts save freely; publishing must pass `StoryPage.publish_problems`."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if publishing_requested(self.data):
+            problems = self.instance.publish_problems_by_field(
+                themes=cleaned_data.get("themes") or [],
+                consent=bool(cleaned_data.get("consent")),
+            )
+            for field_name, message in problems.items():
+                self.add_error(field_name if field_name in self.fields else None, message)
+        return cleaned_data
+
+
 class StoryPage(Page):
     """One aha story: the situation, the moment someone realised something, and what changed."""
 
@@ -266,6 +323,56 @@ class StoryPage(Page):
 
     objects = StoryPageManager()
 
+    base_form_class = StoryPageForm
+
+    content_panels = [
+        TitleFieldPanel("title"),
+        MultiFieldPanel(
+            [FieldPanel("context"), FieldPanel("aha"), FieldPanel("outcome")],
+            heading="The story",
+            help_text="The situation, the moment someone realised something, and what changed.",
+        ),
+        FieldRowPanel(
+            [FieldPanel("impact_value"), FieldPanel("impact_unit")],
+            heading="Impact",
+            help_text='A number and its unit, for example "12" and "days saved".',
+        ),
+        FieldPanel("occurred_on"),
+        FieldPanel("body"),
+        FieldPanel("cover_image"),
+    ]
+    people_panels = [
+        FieldPanel("teller"),
+        FieldPanel("people", widget=forms.SelectMultiple(attrs={"size": 8})),
+        FieldPanel("themes", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("outcome_types", widget=forms.CheckboxSelectMultiple),
+    ]
+    media_panels = [
+        FieldPanel("clip", read_only=True),
+        ClipPlayerPanel(heading="Listen while you correct"),
+        InlinePanel("transcript_segments", heading="Transcript", label="Segment"),
+    ]
+    story_settings_panels = [
+        MultiFieldPanel(
+            [FieldPanel("consent"), FieldPanel("visibility"), FieldPanel("featured"), FieldPanel("source")],
+            heading="Publishing",
+        ),
+        FieldPanel("external_id", read_only=True),
+    ]
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(content_panels, heading="Story"),
+            ObjectList(people_panels, heading="People & themes"),
+            ObjectList(media_panels, heading="Media & transcript"),
+            ObjectList(
+                story_settings_panels + Page.promote_panels + Page.settings_panels,
+                heading="Settings",
+                classname="settings",
+            ),
+        ],
+        base_form_class=StoryPageForm,
+    )
+
     api_fields = [
         APIField("teller_name"),
         APIField("people_names"),
@@ -309,6 +416,28 @@ class StoryPage(Page):
 
     def is_visible_to(self, user) -> bool:
         return StoryPage.objects.visible_to(user).filter(pk=self.pk).exists()
+
+    def publish_problems(self, *, themes=None, consent: bool | None = None) -> list[str]:
+        """Why this story may not be published yet; empty when it may.
+
+        The one rule behind the editor's "Publish", approving its review, bulk publishing and
+        imports. `themes`/`consent` check values not saved yet (an editor's form).
+        """
+        return list(self.publish_problems_by_field(themes=themes, consent=consent).values())
+
+    def publish_problems_by_field(self, *, themes=None, consent: bool | None = None) -> dict[str, str]:
+        """`publish_problems`, keyed by the field an editor must change."""
+        themes = list(self.themes.all()) if themes is None else list(themes)
+        consent = self.consent if consent is None else consent
+        problems = {}
+        if not themes:
+            problems["themes"] = "Choose at least one theme before publishing: readers find stories by theme."
+        if not consent:
+            problems["consent"] = (
+                "Tick “the teller agreed to publish” before publishing: "
+                "no story goes live without its teller's consent."
+            )
+        return problems
 
     def get_sitemap_urls(self, request=None):
         """Only public stories go in the sitemap."""

@@ -6,7 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from stories.models import OutcomeType, Person, StoryIndexPage, StoryPage, Theme, Visibility
+from stories.models import Clip, OutcomeType, Person, StoryIndexPage, StoryPage, Theme, Visibility
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -85,3 +85,27 @@ def make_story(
         revision.publish()
         story.refresh_from_db()
     return story
+
+
+def make_editor(username: str = "edna") -> object:
+    """A user in the Editors group (created by the stories migrations): may publish stories."""
+    from operations.accounts import EDITORS_GROUP
+
+    return UserFactory(username=username, groups=[EDITORS_GROUP])
+
+
+def make_storyteller(username: str = "sam") -> object:
+    """A user in the Storytellers group: may write and submit stories, not publish them."""
+    from operations.accounts import STORYTELLERS_GROUP
+
+    return UserFactory(username=username, groups=[STORYTELLERS_GROUP])
+
+
+def make_clip(*, media_kind: str = "audio", name: str = "story.wav", content: bytes = b"RIFF") -> Clip:
+    """A clip row with a small stored file (not playable audio: enough for admin rendering)."""
+    from django.core.files.base import ContentFile
+
+    clip = Clip(media_kind=media_kind, original_name=name, content_type=f"{media_kind}/wav", duration=12.5)
+    clip.file.save(name, ContentFile(content), save=False)
+    clip.save()
+    return clip

@@ -1,0 +1,212 @@
+"""Turning a completed share form into a draft story, and following it through editorial review.
+
+Plain functions, so the views stay thin and the rules (who may edit what, which state a story is
+in, how proposals become themes and people) live in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils.text import slugify
+from wagtail.models import Page, WorkflowState
+
+from capture.images import CheckedImage, save_as_wagtail_image
+from stories.models import Person, Source, StoryIndexPage, StoryPage, Theme
+from stories.workflow import submit_for_review
+
+# Form fields copied straight onto the story.
+STORY_TEXT_FIELDS = (
+    "title",
+    "context",
+    "aha",
+    "outcome",
+    "impact_value",
+    "impact_unit",
+    "occurred_on",
+    "visibility",
+)
+
+
+def propose_themes(names: list[str], user) -> list[Theme]:
+    """Themes for the typed names: an existing one of the same name, or a new one awaiting approval."""
+    themes = []
+    for name in names:
+        theme = Theme.objects.filter(name__iexact=name).first()
+        if theme is None:
+            theme = Theme.objects.create(name=name, is_approved=False, proposed_by=user)
+        themes.append(theme)
+    return themes
+
+
+def find_or_add_people(names: list[str]) -> list[Person]:
+    """People for the typed names: the directory entry of that exact name, or a new one for review."""
+    people = []
+    for name in names:
+        person = Person.objects.filter(name__iexact=name).order_by("pk").first()
+        if person is None:
+            person = Person.objects.create(name=name, needs_review=True)
+        people.append(person)
+    return people
+
+
+def search_people(query: str, limit: int = 10) -> list[dict]:
+    """Directory entries whose name (or a word of it) starts with the query, for search-as-you-type."""
+    query = " ".join(query.split())
+    if not query:
+        return []
+    matches = (
+        Person.objects.filter(name__istartswith=query) | Person.objects.filter(name__icontains=f" {query}")
+    ).order_by("name")[:limit]
+    return [
+        {"id": person.pk, "name": person.name, "role": person.role, "team": person.team} for person in matches
+    ]
+
+
+def _apply_cleaned_data(story: StoryPage, cleaned: dict, user) -> None:
+    for field in STORY_TEXT_FIELDS:
+        setattr(story, field, cleaned.get(field))
+    story.impact_unit = story.impact_unit or ""
+    story.consent = bool(cleaned.get("consent"))
+    story.outcome_types.set(cleaned.get("outcome_types") or [])
+    story.themes.set([*(cleaned.get("themes") or []), *propose_themes(cleaned.get("new_themes") or [], user)])
+    chosen = list(cleaned.get("people") or [])
+    typed = [person for person in find_or_add_people(cleaned.get("new_people") or []) if person not in chosen]
+    story.people.set([*chosen, *typed])
+
+
+def _attach_image(story: StoryPage, cleaned: dict, checked_image: CheckedImage | None, user) -> None:
+    if cleaned.get("remove_image"):
+        story.cover_image = None
+    upload = cleaned.get("image")
+    if upload and checked_image:
+        story.cover_image = save_as_wagtail_image(
+            upload, checked_image, title=cleaned["title"], description=cleaned.get("image_alt", ""), user=user
+        )
+
+
+def free_slug_under(parent: Page, title: str) -> str:
+    """A slug for the title that no sibling uses; titles with no letters (emoji only) get "story"."""
+    base = slugify(title, allow_unicode=True)[:200] or "story"
+    slug, n = base, 2
+    while parent.get_children().filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def the_library() -> StoryIndexPage:
+    """The one story library; every shared story is filed under it."""
+    return StoryIndexPage.objects.get()
+
+
+@transaction.atomic
+def create_story_from_form(cleaned: dict, user, checked_image: CheckedImage | None = None) -> StoryPage:
+    """Save the form as a draft story owned and told by the user, and send it to editorial review."""
+    library = the_library()
+    story = StoryPage(owner=user, teller=Person.for_user(user), source=Source.FORM, live=False)
+    _apply_cleaned_data(story, cleaned, user)
+    _attach_image(story, cleaned, checked_image, user)
+    story.slug = free_slug_under(library, cleaned["title"])
+    library.add_child(instance=story)
+    story.save_revision(user=user, log_action=True)
+    submit_for_review(story, user)
+    return story
+
+
+# -- After it is shared: states, and the teller's right to edit ---------------------------------
+
+
+@dataclass(frozen=True)
+class StoryStatus:
+    """Where a story stands, in the words the teller sees."""
+
+    key: str  # draft, review, changes, published
+    label: str
+    explanation: str
+    editor_comment: str = ""
+
+
+def story_status(story: StoryPage) -> StoryStatus:
+    """Published, in review, changes requested (with the editor's comment) or draft."""
+    if story.live:
+        return StoryStatus("published", "Published", "Your story is in the library.")
+    state = story.current_workflow_state
+    if state is not None and state.status == WorkflowState.STATUS_NEEDS_CHANGES:
+        comment = state.current_task_state.comment if state.current_task_state else ""
+        return StoryStatus(
+            "changes",
+            "Changes requested",
+            "An editor asked for changes. Edit your story and it goes back to them.",
+            comment,
+        )
+    if state is not None and state.status == WorkflowState.STATUS_IN_PROGRESS:
+        return StoryStatus("review", "In review", "An editor will read it soon.")
+    return StoryStatus("draft", "Draft", "Not yet with the editors. Edit it to send it for review.")
+
+
+def stories_of(user) -> list[StoryPage]:
+    """The user's own stories, newest activity first, with their open workflow states fetched in one go."""
+    stories = list(
+        StoryPage.objects.filter(owner=user)
+        .select_related("cover_image")
+        .order_by("-latest_revision_created_at", "-pk")
+    )
+    # Wagtail's prefetch_workflow_states() misses states on a page subclass queryset (its generic
+    # relation compares the subclass's content type); WorkflowState keys pages by Page's type.
+    states = (
+        WorkflowState.objects.active()
+        .filter(
+            base_content_type=ContentType.objects.get_for_model(Page),
+            object_id__in=[str(s.pk) for s in stories],
+        )
+        .select_related("current_task_state__task")
+    )
+    by_page: dict[str, list[WorkflowState]] = {}
+    for state in states:
+        by_page.setdefault(state.object_id, []).append(state)
+    for story in stories:
+        story._current_workflow_states = by_page.get(str(story.pk), [])
+    return stories
+
+
+def teller_may_edit(story: StoryPage, user) -> bool:
+    """The owner may edit until the story has been published; an editor's lock stops them too."""
+    if story.owner_id != user.pk:
+        return False
+    if story.live or story.first_published_at is not None:
+        return False
+    return not (story.locked and story.locked_by_id != user.pk)
+
+
+def form_initial_for(story: StoryPage) -> dict:
+    """The form's starting values from the latest revision of a story."""
+    initial = {field: getattr(story, field) for field in STORY_TEXT_FIELDS}
+    initial.update(
+        consent=story.consent,
+        outcome_types=list(story.outcome_types.all()),
+        themes=[theme for theme in story.themes.all() if theme.is_approved],
+        new_themes=", ".join(theme.name for theme in story.themes.all() if not theme.is_approved),
+        people=list(story.people.all()),
+        image_alt=story.cover_image.description if story.cover_image else "",
+    )
+    return initial
+
+
+@transaction.atomic
+def update_story_from_form(
+    story: StoryPage, cleaned: dict, user, checked_image: CheckedImage | None = None
+) -> StoryPage:
+    """Save the teller's edit as a new revision; resubmit if changes were requested, or submit a draft."""
+    _apply_cleaned_data(story, cleaned, user)
+    _attach_image(story, cleaned, checked_image, user)
+    story.draft_title = story.title
+    story.save()
+    story.save_revision(user=user, log_action=True)
+    state = story.current_workflow_state
+    if state is None:
+        submit_for_review(story, user)
+    elif state.status == WorkflowState.STATUS_NEEDS_CHANGES:
+        state.resume(user)
+    return story

@@ -1,0 +1,1 @@
+"""Search backends: the embedded tantivy index (default) and Elasticsearch."""

@@ -1,0 +1,427 @@
+"""The Elasticsearch backend (used when settings.ELASTICSEARCH_URL is set), built with elasticsearch.dsl.
+
+Each build is a versioned index (`<alias>-v<time>-<random>`) behind the alias
+settings.ELASTICSEARCH_INDEX; a rebuild fills a new index and moves the alias in one atomic
+update_aliases call, so searches never see a half-built index. Request bodies are built by pure
+functions (search_request, suggest_requests, related_request) so tests can check them exactly.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
+from elasticsearch.dsl import Q, Search
+
+from search.backends.base import (
+    FACET_SIZES,
+    HIGHLIGHT_FIELDS,
+    SNIPPET_CHARACTERS,
+    TRANSCRIPT_HITS_PER_STORY,
+    SearchBackend,
+    SearchUnavailable,
+)
+from search.documents import person_names, person_slugs
+from search.query import FacetValue, SearchHit, SearchQuery, SearchResults, TranscriptHit
+
+SCHEMA_VERSION = 1
+# Filter name → keyword field.
+FILTER_FIELDS = {
+    "theme": "themes.slug",
+    "person": "person",
+    "outcome": "outcome_types.slug",
+    "year": "year",
+    "source": "source",
+}
+# Same weights as the embedded index: title > aha > outcome & context > transcript.
+SEARCH_FIELDS = [
+    "title^5",
+    "aha^3",
+    "outcome^2",
+    "context^2",
+    "teller.name^2",
+    "people.name^2",
+    "themes.name^2",
+    "outcome_types.name^1.5",
+    "transcript_text",
+    "body",
+]
+TITLE_SUGGEST_FIELDS = ["title.suggest", "title.suggest._2gram", "title.suggest._3gram"]
+PEOPLE_SUGGEST_FIELDS = ["person_names", "person_names._2gram", "person_names._3gram"]
+RELATED_FIELDS = ["title", "aha", "context", "outcome", "themes.name", "body"]
+HIGHLIGHT_TAGS = {"pre_tags": ["<mark>"], "post_tags": ["</mark>"], "encoder": "html"}
+
+ENGLISH_TEXT = {"type": "text", "analyzer": "english"}
+NAMED = {
+    "properties": {
+        "name": {"type": "text", "analyzer": "english", "fields": {"keyword": {"type": "keyword"}}},
+        "slug": {"type": "keyword"},
+    }
+}
+
+
+def index_definition() -> dict:
+    """Settings and the explicit mapping of a story index (dynamic fields are refused)."""
+    return {
+        "settings": {
+            "number_of_shards": 1,
+            "analysis": {
+                "analyzer": {
+                    "folded": {
+                        "type": "custom",
+                        "tokenizer": "standard",
+                        "filter": ["lowercase", "asciifolding"],
+                    }
+                }
+            },
+        },
+        "mappings": {
+            "dynamic": "strict",
+            "_meta": {"schema_version": SCHEMA_VERSION},
+            "properties": {
+                "id": {"type": "long"},
+                "fingerprint": {"type": "long"},
+                "url": {"type": "keyword", "index": False},
+                "title": {
+                    "type": "text",
+                    "analyzer": "english",
+                    "fields": {
+                        "keyword": {"type": "keyword", "ignore_above": 256},
+                        "suggest": {"type": "search_as_you_type", "analyzer": "folded"},
+                    },
+                },
+                "teller": NAMED,
+                "people": NAMED,
+                "themes": NAMED,
+                "outcome_types": NAMED,
+                "person": {"type": "keyword"},
+                "person_names": {"type": "search_as_you_type", "analyzer": "folded"},
+                "context": ENGLISH_TEXT,
+                "aha": ENGLISH_TEXT,
+                "outcome": ENGLISH_TEXT,
+                "body": ENGLISH_TEXT,
+                "transcript_text": ENGLISH_TEXT,
+                "transcript": {
+                    "type": "nested",
+                    "properties": {
+                        "start": {"type": "float"},
+                        "end": {"type": "float"},
+                        "text": ENGLISH_TEXT,
+                    },
+                },
+                "occurred_on": {"type": "date"},
+                "first_published_at": {"type": "date"},
+                "year": {"type": "integer"},
+                "visibility": {"type": "keyword"},
+                "helpful_count": {"type": "integer"},
+                "language": {"type": "keyword"},
+                "source": {"type": "keyword"},
+                "has_clip": {"type": "boolean"},
+            },
+        },
+    }
+
+
+def elasticsearch_document(document: dict) -> dict:
+    """The story document plus the two fields only this index needs (everyone's slugs and names)."""
+    return {**document, "person": person_slugs(document), "person_names": person_names(document)}
+
+
+def filter_clauses(filters: dict[str, tuple], include_staff: bool) -> list:
+    clauses = [] if include_staff else [Q("term", visibility="public")]
+    for name, values in filters.items():
+        typed = [int(value) for value in values] if name == "year" else [str(value) for value in values]
+        clauses.append(Q("terms", **{FILTER_FIELDS[name]: typed}))
+    return clauses
+
+
+def _all_of(clauses: list):
+    return Q("bool", filter=clauses) if clauses else Q("match_all")
+
+
+def search_request(query: SearchQuery, search: Search) -> Search:
+    """The full request for one results page: query, post_filter, facet aggregations, highlights, sort.
+
+    Facets follow standard faceted navigation: the filters go in post_filter (so they narrow the
+    hits but not the aggregations) and each facet's aggregation applies every filter but its own.
+    Visibility is a query filter, so it shapes hits, totals and every facet alike.
+    """
+    visibility = filter_clauses({}, query.include_staff)
+    if query.text:
+        text = Q("multi_match", query=query.text, type="cross_fields", operator="and", fields=SEARCH_FIELDS)
+        transcript = Q(
+            "nested",
+            path="transcript",
+            score_mode="max",
+            query=Q("match", **{"transcript.text": query.text}),
+            inner_hits={
+                "size": TRANSCRIPT_HITS_PER_STORY,
+                "sort": [{"transcript.start": {"order": "asc"}}],
+                "highlight": {**HIGHLIGHT_TAGS, "fields": {"transcript.text": {"number_of_fragments": 0}}},
+            },
+        )
+        main = Q("bool", must=[text], should=[transcript], filter=visibility)
+    else:
+        main = Q("bool", filter=visibility) if visibility else Q("match_all")
+    search = search.query(main)
+    filters = query.filters()
+    if filters:
+        search = search.post_filter(_all_of(filter_clauses(filters, include_staff=True)))
+    for facet, size in FACET_SIZES.items():
+        others = filter_clauses(query.filters_except(facet), include_staff=True)
+        search.aggs.bucket(facet, "filter", filter=_all_of(others)).bucket(
+            "values", "terms", field=FILTER_FIELDS[facet], size=size
+        )
+    if query.text:
+        search = search.highlight_options(
+            **HIGHLIGHT_TAGS, fragment_size=SNIPPET_CHARACTERS, number_of_fragments=1, no_match_size=0
+        )
+        search = search.highlight("title", number_of_fragments=0)
+        search = search.highlight(*[field for field in HIGHLIGHT_FIELDS if field != "title"])
+    sort = query.effective_sort
+    if sort == "newest":
+        search = search.sort({"first_published_at": {"order": "desc"}}, {"id": {"order": "desc"}})
+    elif sort == "helpful":
+        search = search.sort({"helpful_count": {"order": "desc"}}, {"first_published_at": {"order": "desc"}})
+    search = search.source(["id"]).extra(track_total_hits=True)
+    return search[query.offset : query.offset + query.per_page]
+
+
+def parse_search_response(body: dict) -> SearchResults:
+    """Turn Elasticsearch's JSON answer into the backend-neutral results."""
+    hits = []
+    for raw in body["hits"]["hits"]:
+        hit = SearchHit(id=int(raw["_source"]["id"]), score=float(raw.get("_score") or 0.0))
+        for field, fragments in (raw.get("highlight") or {}).items():
+            if fragments:
+                hit.highlights[field] = fragments[0]
+        inner = ((raw.get("inner_hits") or {}).get("transcript") or {}).get("hits", {}).get("hits", [])
+        for segment in inner:
+            source = segment["_source"]
+            highlighted = (segment.get("highlight") or {}).get("transcript.text", [source["text"]])[0]
+            hit.transcript_hits.append(
+                TranscriptHit(float(source["start"]), float(source["end"]), source["text"], highlighted)
+            )
+        hits.append(hit)
+    facets = {}
+    for facet in FACET_SIZES:
+        buckets = body.get("aggregations", {}).get(facet, {}).get("values", {}).get("buckets", [])
+        facets[facet] = [FacetValue(str(bucket["key"]), "", bucket["doc_count"]) for bucket in buckets]
+    return SearchResults(total=body["hits"]["total"]["value"], hits=hits, facets=facets)
+
+
+def suggest_requests(prefix: str, include_staff: bool, limit: int, search: Search) -> tuple[Search, Search]:
+    """Two requests: stories whose title starts with what was typed, and the people who might match."""
+    visibility = filter_clauses({}, include_staff)
+    titles = search.query(
+        Q(
+            "bool",
+            must=[
+                Q(
+                    "multi_match",
+                    query=prefix,
+                    type="bool_prefix",
+                    operator="and",
+                    fields=TITLE_SUGGEST_FIELDS,
+                )
+            ],
+            filter=visibility,
+        )
+    ).source(["id"])[:limit]
+    people = search.query(
+        Q(
+            "bool",
+            must=[
+                Q(
+                    "multi_match",
+                    query=prefix,
+                    type="bool_prefix",
+                    operator="and",
+                    fields=PEOPLE_SUGGEST_FIELDS,
+                )
+            ],
+            filter=visibility,
+        )
+    ).extra(size=0)
+    people.aggs.bucket("person", "terms", field="person", size=50)
+    return titles, people
+
+
+def related_request(document: dict, include_staff: bool, limit: int, search: Search) -> Search:
+    """More-like-this on the story's words, with shared themes counting extra; never the story itself."""
+    like_text = " ".join([document["title"], document["aha"], document["context"], document["outcome"]])
+    should = [
+        Q(
+            "more_like_this",
+            fields=RELATED_FIELDS,
+            like=[like_text],
+            min_term_freq=1,
+            min_doc_freq=1,
+            max_query_terms=25,
+        )
+    ]
+    themes = [theme["slug"] for theme in document["themes"]]
+    if themes:
+        should.append(Q("terms", **{"themes.slug": themes, "boost": 4.0}))
+    return search.query(
+        Q(
+            "bool",
+            should=should,
+            minimum_should_match=1,
+            filter=filter_clauses({}, include_staff),
+            must_not=[Q("ids", values=[str(document["id"])])],
+        )
+    ).source(["id"])[:limit]
+
+
+class ElasticsearchBackend(SearchBackend):
+    name = "elasticsearch"
+
+    def __init__(self, url: str, alias: str):
+        self.url = url
+        self.alias = alias
+        self.client = Elasticsearch(url, request_timeout=10, max_retries=1, retry_on_timeout=False)
+
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """Connection trouble and a missing alias become SearchUnavailable; the caller retries later."""
+        try:
+            yield
+        except (TransportError, ApiError) as error:
+            raise SearchUnavailable(f"Elasticsearch: {error}") from error
+
+    def _search(self) -> Search:
+        return Search(using=self.client, index=self.alias)
+
+    def exists(self) -> bool:
+        with self._reachable():
+            return bool(self.client.indices.exists_alias(name=self.alias))
+
+    def schema_is_current(self) -> bool:
+        with self._reachable():
+            mappings = self.client.indices.get_mapping(index=self.alias)
+        return all(
+            (index.get("mappings", {}).get("_meta") or {}).get("schema_version") == SCHEMA_VERSION
+            for index in mappings.body.values()
+        )
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        with self._reachable():
+            response = search_request(query, self._search()).execute()
+        return parse_search_response(response.to_dict())
+
+    def suggest(self, prefix: str, *, include_staff: bool, limit: int = 6) -> tuple[list[int], list[str]]:
+        titles, people = suggest_requests(prefix, include_staff, limit, self._search())
+        with self._reachable():
+            title_hits = titles.execute().to_dict()
+            people_answer = people.execute().to_dict()
+        story_ids = [int(hit["_source"]["id"]) for hit in title_hits["hits"]["hits"]]
+        slugs = [bucket["key"] for bucket in people_answer["aggregations"]["person"]["buckets"]]
+        return story_ids, slugs
+
+    def related(self, document: dict, *, include_staff: bool, limit: int = 3) -> list[int]:
+        with self._reachable():
+            answer = related_request(document, include_staff, limit, self._search()).execute().to_dict()
+        return [int(hit["_source"]["id"]) for hit in answer["hits"]["hits"]]
+
+    def update(self, documents: Iterable[dict] = (), delete_ids: Iterable[int] = ()) -> None:
+        actions = [
+            {"_op_type": "delete", "_index": self.alias, "_id": str(story_id)} for story_id in delete_ids
+        ]
+        actions += [
+            {
+                "_op_type": "index",
+                "_index": self.alias,
+                "_id": str(document["id"]),
+                "_source": elasticsearch_document(document),
+            }
+            for document in documents
+        ]
+        if not actions:
+            return
+        with self._reachable():
+            _, errors = helpers.bulk(self.client, actions, raise_on_error=False, raise_on_exception=True)
+            real_errors = [error for error in errors if error.get("delete", {}).get("status") != 404]
+            if real_errors:
+                raise RuntimeError(f"Elasticsearch refused {len(real_errors)} updates: {real_errors[:3]}")
+            self.client.indices.refresh(index=self.alias)
+
+    def rebuild(self, documents: Iterable[dict], progress: Callable[[int], None] | None = None) -> int:
+        name = f"{self.alias}-v{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        definition = index_definition()
+        with self._reachable():
+            self.client.indices.create(
+                index=name, settings=definition["settings"], mappings=definition["mappings"]
+            )
+            count = 0
+            try:
+                actions = (
+                    {"_index": name, "_id": str(document["id"]), "_source": elasticsearch_document(document)}
+                    for document in documents
+                )
+                for _ok, _item in helpers.streaming_bulk(
+                    self.client, actions, chunk_size=500, raise_on_error=True
+                ):
+                    count += 1
+                    if progress and count % 1000 == 0:
+                        progress(count)
+                self.client.indices.refresh(index=name)
+            except BaseException:
+                self.client.indices.delete(index=name, ignore_unavailable=True)
+                raise
+            self._point_alias_at(name)
+        if progress:
+            progress(count)
+        return count
+
+    def _point_alias_at(self, name: str) -> None:
+        old = list(self.client.indices.get_alias(name=self.alias).body) if self.exists() else []
+        actions = [{"remove": {"index": index, "alias": self.alias}} for index in old]
+        actions.append({"add": {"index": name, "alias": self.alias}})
+        self.client.indices.update_aliases(actions=actions)
+        for index in old:
+            self.client.indices.delete(index=index, ignore_unavailable=True)
+
+    def document_fingerprints(self) -> dict[int, int]:
+        if not self.exists():
+            return {}
+        with self._reachable():
+            return {
+                int(hit["_source"]["id"]): int(hit["_source"]["fingerprint"])
+                for hit in helpers.scan(
+                    self.client,
+                    index=self.alias,
+                    query={"query": {"match_all": {}}, "_source": ["id", "fingerprint"]},
+                )
+            }
+
+    def count(self) -> int:
+        try:
+            if not self.exists():
+                return 0
+            with self._reachable():
+                return int(self.client.count(index=self.alias)["count"])
+        except SearchUnavailable:
+            return 0
+
+    def health(self) -> dict:
+        try:
+            with self._reachable():
+                reachable = self.client.ping()
+                if not reachable:
+                    return {"ok": False, "backend": self.name, "error": f"no answer from {self.url}"}
+                if not self.exists():
+                    return {"ok": True, "backend": self.name, "documents": 0, "index": "not built yet"}
+                return {"ok": True, "backend": self.name, "documents": self.count(), "alias": self.alias}
+        except SearchUnavailable as error:
+            return {"ok": False, "backend": self.name, "error": str(error)}
+
+    def drop_everything(self) -> None:
+        """Delete every index of this alias (tests use a throwaway alias)."""
+        with self._reachable():
+            self.client.indices.delete(
+                index=f"{self.alias}-v*", ignore_unavailable=True, allow_no_indices=True
+            )

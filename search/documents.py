@@ -1,0 +1,205 @@
+"""The search document: one published story flattened into the shape both backends index.
+
+Both backends index exactly this dict, so a story is found the same way whichever engine runs.
+Only stories that are live and not behind a view restriction are indexable; staff-only stories
+are indexed with their visibility so the backends can filter them inside the query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from html import unescape
+
+from django.utils.html import strip_tags
+from wagtail.models import Page
+
+from stories.models import OutcomeType, Person, StoryPage, Theme, TranscriptSegment
+
+
+def indexable_stories():
+    """Every story that belongs in the index: published and not behind a page view restriction."""
+    return StoryPage.objects.live().public()
+
+
+def body_text(body) -> str:
+    """The readable words of a StreamField body (paragraphs, quotes, captions), markup removed."""
+    parts: list[str] = []
+    for block in body.raw_data if hasattr(body, "raw_data") else body or []:
+        block_type, value = block.get("type"), block.get("value")
+        if block_type == "paragraph":
+            parts.append(strip_tags(str(value or "")))
+        elif block_type == "quote" and isinstance(value, dict):
+            parts.extend(str(value.get(key) or "") for key in ("quote", "attribution"))
+        elif block_type == "image" and isinstance(value, dict):
+            parts.append(str(value.get("caption") or ""))
+    return " ".join(unescape(part).strip() for part in parts if part and part.strip())
+
+
+def _iso(value) -> str | None:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return None
+
+
+class PageUrls:
+    """Story URLs without Wagtail's per-page site lookup: a story's URL is its parent's plus its slug."""
+
+    def __init__(self):
+        self.parent_urls: dict[str, str | None] = {}
+
+    def url(self, url_path: str) -> str:
+        parent_path, _, slug = url_path.rstrip("/").rpartition("/")
+        parent_path += "/"
+        if parent_path not in self.parent_urls:
+            parent = Page.objects.filter(url_path=parent_path).first()
+            self.parent_urls[parent_path] = parent.get_url() if parent else None
+        parent_url = self.parent_urls[parent_path]
+        return f"{parent_url}{slug}/" if parent_url else url_path
+
+
+STORY_COLUMNS = (
+    "pk",
+    "title",
+    "url_path",
+    "teller_id",
+    "context",
+    "aha",
+    "outcome",
+    "body",
+    "occurred_on",
+    "first_published_at",
+    "visibility",
+    "helpful_count",
+    "source",
+    "clip_id",
+    "clip__language",
+)
+
+
+def _links(relation, story_ids: list[int], target_column: str) -> dict[int, list[int]]:
+    through = relation.through
+    linked: dict[int, list[int]] = {}
+    rows = (
+        through.objects.filter(storypage_id__in=story_ids)
+        .order_by("pk")
+        .values_list("storypage_id", target_column)
+    )
+    for story_id, target_id in rows:
+        linked.setdefault(story_id, []).append(target_id)
+    return linked
+
+
+class DocumentBuilder:
+    """Builds documents for many stories with a few queries per chunk (rebuilds run at thousands/s)."""
+
+    def __init__(self):
+        self.urls = PageUrls()
+        self.names: dict[type, dict[int, dict]] = {}
+
+    def _load(self, model, ids: Iterable[int]) -> None:
+        known = self.names.setdefault(model, {})
+        missing = list({pk for pk in ids if pk not in known})
+        for start in range(0, len(missing), 900):
+            chunk = missing[start : start + 900]
+            for pk, name, slug in model.objects.filter(pk__in=chunk).values_list("pk", "name", "slug"):
+                known[pk] = {"name": name, "slug": slug}
+
+    def _named(self, model, ids: Iterable[int]) -> list[dict]:
+        known = self.names.get(model, {})
+        return [known[pk] for pk in ids if pk in known]
+
+    def documents(self, queryset) -> list[dict]:
+        rows = list(queryset.values(*STORY_COLUMNS))
+        story_ids = [row["pk"] for row in rows]
+        themes = _links(StoryPage.themes, story_ids, "theme_id")
+        outcomes = _links(StoryPage.outcome_types, story_ids, "outcometype_id")
+        people = _links(StoryPage.people, story_ids, "person_id")
+        segments: dict[int, list[dict]] = {}
+        for story_id, start, end, text in (
+            TranscriptSegment.objects.filter(story_id__in=story_ids)
+            .order_by("story_id", "sort_order", "start")
+            .values_list("story_id", "start", "end", "text")
+        ):
+            segments.setdefault(story_id, []).append(
+                {"start": round(float(start), 2), "end": round(float(end), 2), "text": text}
+            )
+        everyone = [row["teller_id"] for row in rows if row["teller_id"]]
+        everyone += [pk for ids in people.values() for pk in ids]
+        self._load(Person, everyone)
+        self._load(Theme, [pk for ids in themes.values() for pk in ids])
+        self._load(OutcomeType, [pk for ids in outcomes.values() for pk in ids])
+        documents = []
+        for row in rows:
+            story_id = row["pk"]
+            teller = self._named(Person, [row["teller_id"]]) if row["teller_id"] else []
+            story_segments = segments.get(story_id, [])
+            occurred_on, first_published = row["occurred_on"], row["first_published_at"]
+            year_source = occurred_on or first_published
+            document = {
+                "id": story_id,
+                "url": self.urls.url(row["url_path"]),
+                "title": row["title"],
+                "teller": teller[0] if teller else None,
+                "people": self._named(Person, people.get(story_id, [])),
+                "themes": self._named(Theme, themes.get(story_id, [])),
+                "outcome_types": self._named(OutcomeType, outcomes.get(story_id, [])),
+                "context": row["context"],
+                "aha": row["aha"],
+                "outcome": row["outcome"],
+                "transcript": story_segments,
+                "transcript_text": " ".join(segment["text"].strip() for segment in story_segments),
+                "body": body_text(row["body"]),
+                "occurred_on": _iso(occurred_on),
+                "first_published_at": _iso(first_published),
+                "year": year_source.year if year_source else None,
+                "visibility": row["visibility"],
+                "helpful_count": row["helpful_count"],
+                "language": row["clip__language"] or "en",
+                "source": row["source"],
+                "has_clip": row["clip_id"] is not None,
+            }
+            document["fingerprint"] = document_fingerprint(document)
+            documents.append(document)
+        return documents
+
+
+def story_document(story: StoryPage) -> dict:
+    """The search document for one story, as saved in the database."""
+    return DocumentBuilder().documents(StoryPage.objects.filter(pk=story.pk))[0]
+
+
+def document_fingerprint(document: dict) -> int:
+    """A stable 62-bit hash of a document's content; `verify` compares it to spot stale entries."""
+    content = {key: value for key, value in document.items() if key != "fingerprint"}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 2
+
+
+def person_slugs(document: dict) -> list[str]:
+    """Everyone in a story, teller first: the "person" facet matches tellers and helpers alike."""
+    slugs = [document["teller"]["slug"]] if document.get("teller") else []
+    slugs += [person["slug"] for person in document["people"] if person["slug"] not in slugs]
+    return slugs
+
+
+def person_names(document: dict) -> list[str]:
+    names = [document["teller"]["name"]] if document.get("teller") else []
+    return names + [person["name"] for person in document["people"]]
+
+
+def iter_documents(story_ids: Iterable[int] | None = None, *, chunk_size: int = 1000) -> Iterator[dict]:
+    """Documents for the given indexable stories (all of them when None), loaded in chunks."""
+    queryset = indexable_stories().order_by("pk")
+    if story_ids is not None:
+        queryset = queryset.filter(pk__in=list(story_ids))
+    builder = DocumentBuilder()
+    last_pk = 0
+    while True:
+        chunk = builder.documents(queryset.filter(pk__gt=last_pk)[:chunk_size])
+        if not chunk:
+            return
+        yield from chunk
+        last_pk = chunk[-1]["id"]

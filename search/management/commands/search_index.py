@@ -1,0 +1,96 @@
+"""`manage.py search_index rebuild|update|status|verify [--fix]`: look after the story search index."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from search import sync
+from search.documents import indexable_stories
+from search.models import PendingIndexUpdate
+from search.service import backend_health, get_backend
+
+
+class Command(BaseCommand):
+    help = (
+        "rebuild: build a fresh index and swap it in; update: apply queued updates (building the index "
+        "if there is none); status: backend, documents, queue; verify [--fix]: compare the index with "
+        "the database."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["rebuild", "update", "status", "verify"])
+        parser.add_argument("--fix", action="store_true", help="With verify: repair the drift it finds.")
+
+    def handle(self, *args, action: str, fix: bool = False, **options):
+        getattr(self, f"handle_{action}")(fix=fix)
+
+    def handle_rebuild(self, **options):
+        total = indexable_stories().count()
+        backend = get_backend()
+        self.stdout.write(f"Rebuilding the {backend.name} index from {total} published stories…")
+        started = time.monotonic()
+
+        def progress(done: int) -> None:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            self.stdout.write(f"  {done}/{total} stories ({done / elapsed:,.0f}/s)")
+
+        count = sync.rebuild_index(progress)
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            self.style.SUCCESS(f"Indexed {count} stories in {elapsed:.1f}s and swapped the new index in.")
+        )
+
+    def handle_update(self, **options):
+        try:
+            outcome, count = sync.ensure_index()
+        except sync.SearchUnavailable as error:
+            raise CommandError(f"The search index is unavailable: {error}")
+        if outcome == "built":
+            self.stdout.write(self.style.SUCCESS(f"Built the search index: {count} stories."))
+        elif count:
+            self.stdout.write(self.style.SUCCESS(f"Search index updated: {count} stories."))
+        else:
+            remaining = PendingIndexUpdate.objects.count()
+            suffix = f" ({remaining} updates wait for the index writer)" if remaining else ""
+            self.stdout.write(f"Search index is up to date{suffix}.")
+
+    def handle_status(self, **options):
+        health = backend_health()
+        self.stdout.write(f"Backend:          {health.get('backend')}")
+        self.stdout.write(f"Reachable:        {'yes' if health.get('ok') else 'no'}")
+        if health.get("error"):
+            self.stdout.write(f"Error:            {health['error']}")
+        if health.get("index"):
+            self.stdout.write(f"Index:            {health['index']}")
+        self.stdout.write(f"Documents:        {health.get('documents', 0)}")
+        self.stdout.write(f"Published:        {indexable_stories().count()}")
+        self.stdout.write(f"Pending updates:  {health.get('pending_updates')}")
+        oldest = PendingIndexUpdate.objects.order_by("pk").first()
+        if oldest:
+            self.stdout.write(f"Oldest pending:   {oldest.created_at:%Y-%m-%d %H:%M:%S} ({oldest})")
+        if health.get("failing_updates"):
+            latest = PendingIndexUpdate.objects.exclude(last_error="").order_by("-pk").first()
+            self.stdout.write(
+                f"Failing updates:  {health['failing_updates']} (last error: {latest.last_error})"
+            )
+
+    def handle_verify(self, *, fix: bool, **options):
+        if not get_backend().exists():
+            raise CommandError("There is no search index yet: run `manage.py search_index update`.")
+        drift = sync.find_drift()
+        for label, ids in (("missing", drift.missing), ("stale", drift.stale), ("extra", drift.extra)):
+            shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
+            self.stdout.write(f"{label.capitalize():8} {len(ids)}{': ' + shown if ids else ''}")
+        if drift.clean:
+            self.stdout.write(self.style.SUCCESS("The index matches the database."))
+            return
+        if not fix:
+            self.stdout.write(self.style.WARNING("The index has drifted; run `search_index verify --fix`."))
+            raise SystemExit(1)
+        fixed = sync.fix_drift(drift)
+        after = sync.find_drift()
+        if not after.clean:
+            raise CommandError(f"Fixed {fixed} stories but drift remains: {after}")
+        self.stdout.write(self.style.SUCCESS(f"Fixed {fixed} stories; the index matches the database."))

@@ -1,0 +1,36 @@
+"""Admin panels for the story editor: the clip plays beside the transcript editors correct."""
+
+from __future__ import annotations
+
+from wagtail.admin.panels import Panel
+
+
+class ClipPlayerPanel(Panel):
+    """Plays the story's clip in the editor; a segment's "Play" button jumps to its start time.
+
+    The transcript segments themselves are edited in the InlinePanel that follows this panel;
+    the script pairs each segment form with the player and highlights the one being spoken.
+    """
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "stories/admin/clip_player_panel.html"
+
+        class Media:
+            js = ["stories/js/admin_clip_player.js"]
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            clip = getattr(self.instance, "clip", None)
+            context["clip"] = clip
+            context["clip_url"] = clip_url(clip)
+            return context
+
+
+def clip_url(clip) -> str:
+    """The URL the player streams from, or "" when the clip or its file is missing."""
+    if clip is None or not clip.file:
+        return ""
+    try:
+        return clip.file.url
+    except ValueError:
+        return ""

@@ -1,0 +1,136 @@
+"""A story's timed transcript written out as plain text, WebVTT captions or SubRip subtitles.
+
+The same segments feed the download links, the <track> captions of a video clip and the
+clickable transcript beside the player, so every surface shows the same words at the same times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+TRANSCRIPT_FORMATS = {
+    "txt": "text/plain; charset=utf-8",
+    "vtt": "text/vtt; charset=utf-8",
+    "srt": "application/x-subrip; charset=utf-8",
+}
+
+
+class TimedLine(Protocol):
+    start: float
+    end: float
+    text: str
+
+
+def _split_seconds(seconds: float) -> tuple[int, int, int, int]:
+    total_ms = max(0, round(float(seconds) * 1000))
+    hours, rest = divmod(total_ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    whole_seconds, milliseconds = divmod(rest, 1000)
+    return hours, minutes, whole_seconds, milliseconds
+
+
+def vtt_timestamp(seconds: float) -> str:
+    """WebVTT cue time, always with hours: 83.5 → "00:01:23.500"."""
+    hours, minutes, whole_seconds, milliseconds = _split_seconds(seconds)
+    return f"{hours:02d}:{minutes:02d}:{whole_seconds:02d}.{milliseconds:03d}"
+
+
+def srt_timestamp(seconds: float) -> str:
+    """SubRip cue time (comma before the milliseconds): 83.5 → "00:01:23,500"."""
+    hours, minutes, whole_seconds, milliseconds = _split_seconds(seconds)
+    return f"{hours:02d}:{minutes:02d}:{whole_seconds:02d},{milliseconds:03d}"
+
+
+def clock_time(seconds: float) -> str:
+    """A reader's clock: 83 → "1:23", 3723 → "1:02:03"."""
+    hours, minutes, whole_seconds, _ = _split_seconds(int(max(0, float(seconds))))
+    if hours:
+        return f"{hours}:{minutes:02d}:{whole_seconds:02d}"
+    return f"{minutes}:{whole_seconds:02d}"
+
+
+def _cue_text(text: str) -> str:
+    """Cue text on one line; a blank line or "-->" would end or break a cue."""
+    return " ".join(text.split()).replace("-->", "→")
+
+
+def _cues(segments: Iterable[TimedLine]) -> list[tuple[float, float, str]]:
+    cues = []
+    for segment in segments:
+        text = _cue_text(segment.text)
+        if not text:
+            continue
+        start = max(0.0, float(segment.start))
+        end = max(start, float(segment.end))
+        cues.append((start, end, text))
+    return cues
+
+
+def transcript_as_text(segments: Iterable[TimedLine], *, title: str = "") -> str:
+    """Plain text, one timed line per segment: "[1:23] words"."""
+    lines = [title, ""] if title else []
+    lines += [f"[{clock_time(start)}] {text}" for start, _end, text in _cues(segments)]
+    return "\n".join(lines) + "\n"
+
+
+def transcript_as_vtt(segments: Iterable[TimedLine]) -> str:
+    """A WebVTT file: usable as <track kind="captions"> and by any caption editor."""
+    blocks = ["WEBVTT"]
+    for number, (start, end, text) in enumerate(_cues(segments), start=1):
+        blocks.append(f"{number}\n{vtt_timestamp(start)} --> {vtt_timestamp(end)}\n{text}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def transcript_as_srt(segments: Iterable[TimedLine]) -> str:
+    """A SubRip (.srt) file, numbered from 1."""
+    blocks = [
+        f"{number}\n{srt_timestamp(start)} --> {srt_timestamp(end)}\n{text}"
+        for number, (start, end, text) in enumerate(_cues(segments), start=1)
+    ]
+    return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
+def render_transcript(segments: Iterable[TimedLine], transcript_format: str, *, title: str = "") -> str:
+    """The transcript in one of TRANSCRIPT_FORMATS ("txt", "vtt", "srt")."""
+    if transcript_format == "vtt":
+        return transcript_as_vtt(segments)
+    if transcript_format == "srt":
+        return transcript_as_srt(segments)
+    if transcript_format == "txt":
+        return transcript_as_text(segments, title=title)
+    raise ValueError(f"Unknown transcript format: {transcript_format}")
+
+
+def parse_start_time(value: str | None) -> float | None:
+    """The `?t=` start of a story link in seconds: "83", "83.5", "1:23", "1m23s", "2m"; None if unusable."""
+    if not value:
+        return None
+    value = value.strip().lower()
+    if len(value) > 20:
+        return None
+    try:
+        if ":" in value:
+            seconds = 0.0
+            for part in value.split(":"):
+                seconds = seconds * 60 + float(part)
+        elif value[-1] in "hms" and not value.replace(".", "", 1).isdigit():
+            seconds, number = 0.0, ""
+            units = {"h": 3600, "m": 60, "s": 1}
+            for char in value:
+                if char.isdigit() or char == ".":
+                    number += char
+                elif char in units and number:
+                    seconds += float(number) * units[char]
+                    number = ""
+                else:
+                    return None
+            if number:
+                return None
+        else:
+            seconds = float(value)
+    except ValueError:
+        return None
+    if seconds != seconds or seconds < 0 or seconds > 86_400:  # NaN, negative, over a day
+        return None
+    return seconds

@@ -1,0 +1,292 @@
+"""The exact requests the Elasticsearch backend sends, and how it reads the answers.
+
+No Elasticsearch runs here; these pin the request bodies (Search.to_dict()) and the mapping.
+The same behaviour suite as the embedded index runs live when ELASTICSEARCH_URL is set.
+"""
+
+from __future__ import annotations
+
+import pytest
+from elasticsearch.dsl import Search
+
+from search.backends.elasticsearch import (
+    elasticsearch_document,
+    index_definition,
+    parse_search_response,
+    related_request,
+    search_request,
+    suggest_requests,
+)
+from search.query import SearchQuery
+
+VISIBLE_TO_ANONYMOUS = {"term": {"visibility": "public"}}
+
+
+def body(query: SearchQuery) -> dict:
+    return search_request(query, Search(index="storybank-stories")).to_dict()
+
+
+def facet_filter(request: dict, facet: str) -> dict:
+    return request["aggs"][facet]["filter"]
+
+
+def test_text_query_searches_all_fields_with_boosts_and_every_word_required():
+    request = body(SearchQuery(text="scanner labels"))
+    multi_match = request["query"]["bool"]["must"][0]["multi_match"]
+    assert multi_match == {
+        "query": "scanner labels",
+        "type": "cross_fields",
+        "operator": "and",
+        "fields": [
+            "title^5",
+            "aha^3",
+            "outcome^2",
+            "context^2",
+            "teller.name^2",
+            "people.name^2",
+            "themes.name^2",
+            "outcome_types.name^1.5",
+            "transcript_text",
+            "body",
+        ],
+    }
+    assert request["query"]["bool"]["filter"] == [VISIBLE_TO_ANONYMOUS]
+
+
+def test_transcript_segments_come_back_as_inner_hits_with_highlights():
+    request = body(SearchQuery(text="scanner"))
+    assert request["query"]["bool"]["should"] == [
+        {
+            "nested": {
+                "path": "transcript",
+                "score_mode": "max",
+                "query": {"match": {"transcript.text": "scanner"}},
+                "inner_hits": {
+                    "size": 5,
+                    "sort": [{"transcript.start": {"order": "asc"}}],
+                    "highlight": {
+                        "pre_tags": ["<mark>"],
+                        "post_tags": ["</mark>"],
+                        "encoder": "html",
+                        "fields": {"transcript.text": {"number_of_fragments": 0}},
+                    },
+                },
+            }
+        }
+    ]
+
+
+def test_filters_go_in_post_filter_and_each_facet_applies_only_the_others():
+    request = body(SearchQuery(themes=("data",), years=(2024,), people=("ada", "grace")))
+    assert request["post_filter"] == {
+        "bool": {
+            "filter": [
+                {"terms": {"themes.slug": ["data"]}},
+                {"terms": {"person": ["ada", "grace"]}},
+                {"terms": {"year": [2024]}},
+            ]
+        }
+    }
+    assert facet_filter(request, "theme") == {
+        "bool": {"filter": [{"terms": {"person": ["ada", "grace"]}}, {"terms": {"year": [2024]}}]}
+    }
+    assert facet_filter(request, "outcome") == request["post_filter"]
+    assert request["aggs"]["year"]["aggs"] == {"values": {"terms": {"field": "year", "size": 50}}}
+    assert request["aggs"]["person"]["aggs"] == {"values": {"terms": {"field": "person", "size": 30}}}
+
+
+def test_without_filters_facets_count_everything_visible():
+    request = body(SearchQuery())
+    assert request["query"] == {"bool": {"filter": [VISIBLE_TO_ANONYMOUS]}}
+    assert "post_filter" not in request
+    assert facet_filter(request, "theme") == {"match_all": {}}
+
+
+def test_signed_in_searches_have_no_visibility_filter():
+    assert body(SearchQuery(include_staff=True))["query"] == {"match_all": {}}
+
+
+def test_sorts_pages_highlights_and_total():
+    newest = body(SearchQuery(text="x", sort="newest", page=3, per_page=10))
+    assert newest["sort"] == [{"first_published_at": {"order": "desc"}}, {"id": {"order": "desc"}}]
+    assert (newest["from"], newest["size"], newest["track_total_hits"]) == (20, 10, True)
+    assert newest["_source"] == ["id"]
+    helpful = body(SearchQuery(sort="helpful"))
+    assert helpful["sort"] == [
+        {"helpful_count": {"order": "desc"}},
+        {"first_published_at": {"order": "desc"}},
+    ]
+    assert "sort" not in body(SearchQuery(text="x"))
+    assert body(SearchQuery(text="x"))["highlight"] == {
+        "pre_tags": ["<mark>"],
+        "post_tags": ["</mark>"],
+        "encoder": "html",
+        "fragment_size": 220,
+        "number_of_fragments": 1,
+        "no_match_size": 0,
+        "fields": {
+            "title": {"number_of_fragments": 0},
+            "aha": {},
+            "context": {},
+            "outcome": {},
+            "body": {},
+            "transcript_text": {},
+        },
+    }
+
+
+def test_autocomplete_requests_use_search_as_you_type_fields():
+    titles, people = suggest_requests("onbo", False, 6, Search(index="storybank-stories"))
+    assert titles.to_dict() == {
+        "query": {
+            "bool": {
+                "must": [
+                    {
+                        "multi_match": {
+                            "query": "onbo",
+                            "type": "bool_prefix",
+                            "operator": "and",
+                            "fields": ["title.suggest", "title.suggest._2gram", "title.suggest._3gram"],
+                        }
+                    }
+                ],
+                "filter": [VISIBLE_TO_ANONYMOUS],
+            }
+        },
+        "_source": ["id"],
+        "size": 6,
+    }
+    people_body = people.to_dict()
+    assert people_body["size"] == 0
+    assert people_body["aggs"] == {"person": {"terms": {"field": "person", "size": 50}}}
+    assert people_body["query"]["bool"]["must"][0]["multi_match"]["fields"] == [
+        "person_names",
+        "person_names._2gram",
+        "person_names._3gram",
+    ]
+
+
+def test_related_stories_use_more_like_this_and_skip_the_story_itself():
+    document = {
+        "id": 7,
+        "title": "Pipeline",
+        "aha": "Joins",
+        "context": "Spreadsheet",
+        "outcome": "Breakfast",
+        "themes": [{"slug": "data", "name": "Data"}],
+    }
+    request = related_request(document, True, 3, Search(index="storybank-stories")).to_dict()
+    assert request == {
+        "query": {
+            "bool": {
+                "should": [
+                    {
+                        "more_like_this": {
+                            "fields": ["title", "aha", "context", "outcome", "themes.name", "body"],
+                            "like": ["Pipeline Joins Spreadsheet Breakfast"],
+                            "min_term_freq": 1,
+                            "min_doc_freq": 1,
+                            "max_query_terms": 25,
+                        }
+                    },
+                    {"terms": {"themes.slug": ["data"], "boost": 4.0}},
+                ],
+                "minimum_should_match": 1,
+                "must_not": [{"ids": {"values": ["7"]}}],
+            }
+        },
+        "_source": ["id"],
+        "size": 3,
+    }
+
+
+def test_mapping_is_explicit_english_with_keyword_facets_and_autocomplete():
+    definition = index_definition()
+    properties = definition["mappings"]["properties"]
+    assert definition["mappings"]["dynamic"] == "strict"
+    assert properties["aha"] == {"type": "text", "analyzer": "english"}
+    assert properties["title"]["fields"]["suggest"] == {"type": "search_as_you_type", "analyzer": "folded"}
+    assert properties["themes"]["properties"]["name"]["fields"] == {"keyword": {"type": "keyword"}}
+    assert properties["themes"]["properties"]["slug"] == {"type": "keyword"}
+    assert properties["person_names"]["type"] == "search_as_you_type"
+    assert properties["transcript"]["type"] == "nested"
+    assert properties["year"] == {"type": "integer"}
+
+
+@pytest.mark.django_db
+def test_every_document_field_is_mapped():
+    from search.documents import document_fingerprint
+
+    document = {
+        "id": 1,
+        "url": "/stories/a/",
+        "title": "A",
+        "teller": {"name": "Ada", "slug": "ada"},
+        "people": [{"name": "Grace", "slug": "grace"}],
+        "themes": [],
+        "outcome_types": [],
+        "context": "",
+        "aha": "",
+        "outcome": "",
+        "transcript": [{"start": 1.0, "end": 2.0, "text": "hi"}],
+        "transcript_text": "hi",
+        "body": "",
+        "occurred_on": None,
+        "first_published_at": "2026-01-01T00:00:00+00:00",
+        "year": 2026,
+        "visibility": "public",
+        "helpful_count": 0,
+        "language": "en",
+        "source": "form",
+        "has_clip": False,
+    }
+    document["fingerprint"] = document_fingerprint(document)
+    indexed = elasticsearch_document(document)
+    assert set(indexed) == set(index_definition()["mappings"]["properties"])
+    assert indexed["person"] == ["ada", "grace"] and indexed["person_names"] == ["Ada", "Grace"]
+
+
+def test_answers_become_hits_with_highlights_segments_and_facets():
+    answer = {
+        "hits": {
+            "total": {"value": 12, "relation": "eq"},
+            "hits": [
+                {
+                    "_id": "9",
+                    "_score": 3.5,
+                    "_source": {"id": 9},
+                    "highlight": {"aha": ["the <mark>scanner</mark> failed"]},
+                    "inner_hits": {
+                        "transcript": {
+                            "hits": {
+                                "hits": [
+                                    {
+                                        "_source": {
+                                            "start": 83.2,
+                                            "end": 90.0,
+                                            "text": "The scanner kept failing",
+                                        },
+                                        "highlight": {
+                                            "transcript.text": ["The <mark>scanner</mark> kept failing"]
+                                        },
+                                    }
+                                ]
+                            }
+                        }
+                    },
+                }
+            ],
+        },
+        "aggregations": {
+            "theme": {"doc_count": 12, "values": {"buckets": [{"key": "data", "doc_count": 4}]}},
+            "year": {"doc_count": 12, "values": {"buckets": [{"key": 2024, "doc_count": 12}]}},
+        },
+    }
+    results = parse_search_response(answer)
+    assert results.total == 12
+    hit = results.hits[0]
+    assert (hit.id, hit.highlights) == (9, {"aha": "the <mark>scanner</mark> failed"})
+    assert hit.transcript_hits[0].start == 83.2
+    assert hit.transcript_hits[0].highlighted == "The <mark>scanner</mark> kept failing"
+    assert [(value.value, value.count) for value in results.facets["year"]] == [("2024", 12)]
+    assert results.facets["person"] == []

@@ -1,0 +1,123 @@
+"""What people and programs see: /search/, /api/search/ and the autocomplete endpoint."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.sync import apply_pending_updates
+from stories.models import TranscriptSegment, Visibility
+from tests.factories import PersonFactory, ThemeFactory, UserFactory, make_story
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stories(settings):
+    settings.ELASTICSEARCH_URL = None
+    meetings = ThemeFactory(name="Meetings")
+    tooling = ThemeFactory(name="Tooling")
+    ada = PersonFactory(name="Ada Lovelace", slug="ada-lovelace")
+    standup = make_story(
+        title="Stand-up in ten minutes", themes=[meetings], teller=ada, aha="A timer kept the stand-up short."
+    )
+    clip = make_story(title="Recorded retro", themes=[meetings], publish=False, source="voice")
+    clip.transcript_segments = [
+        TranscriptSegment(start=83.4, end=88.0, text="Then the timer rang and we stopped.")
+    ]
+    clip.save_revision().publish()
+    make_story(title="A linter for the wiki", themes=[tooling])
+    make_story(title="Staff-only timer policy", themes=[meetings], visibility=Visibility.STAFF)
+    apply_pending_updates()
+    return {"standup": standup, "clip": clip}
+
+
+def test_search_page_shows_highlighted_results_and_facets(client, stories):
+    response = client.get("/search/", {"q": "timer"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "2 stories" in html
+    assert "A <mark>timer</mark> kept the stand-up short." in html
+    assert 'name="theme" value="meetings"' in html
+    assert "Staff-only timer policy" not in html
+
+
+def test_transcript_hit_links_to_the_moment_in_the_clip(client, stories):
+    html = client.get("/search/", {"q": "timer"}).content.decode()
+    assert f'href="{stories["clip"].url}?t=83"' in html
+    assert "Play from 1:23" in html
+    assert "Then the <mark>timer</mark> rang and we stopped." in html
+
+
+def test_active_filters_are_removable_chips_and_checked_boxes(client, stories):
+    html = client.get("/search/", {"q": "timer", "theme": "meetings", "sort": "newest"}).content.decode()
+    assert 'value="meetings" checked' in html
+    assert 'aria-label="Remove filter Theme: Meetings"' in html
+    assert 'href="/search/?q=timer&amp;sort=newest"' in html  # the chip keeps the words and the sort
+
+
+def test_empty_state_helps_the_reader_on(client, stories):
+    html = client.get("/search/", {"q": "zeppelin", "theme": "tooling"}).content.decode()
+    assert "No stories match “zeppelin”" in html
+    assert "Search again without the filters" in html
+
+
+def test_pagination_links_keep_the_query(client, settings, stories):
+    for number in range(12):
+        make_story(title=f"Wiki page {number}", themes=[ThemeFactory(name="Tooling")])
+    apply_pending_updates()
+    html = client.get("/search/", {"theme": "tooling"}).content.decode()
+    assert "13 stories" in html
+    assert 'href="/search/?theme=tooling&amp;page=2"' in html
+
+
+def test_search_page_works_before_the_index_exists(client, settings):
+    settings.ELASTICSEARCH_URL = None
+    response = client.get("/search/", {"q": "anything"})
+    assert response.status_code == 200
+    assert "Search is being prepared" in response.content.decode()
+
+
+def test_api_returns_results_facets_and_transcript_times(client, stories):
+    body = client.get("/api/search/", {"q": "timer", "theme": "meetings"}).json()
+    assert body["total"] == 2
+    assert body["query"] == {"q": "timer", "theme": ["meetings"], "sort": "relevance"}
+    by_title = {result["title"]: result for result in body["results"]}
+    assert by_title["Stand-up in ten minutes"]["teller"] == {"slug": "ada-lovelace", "name": "Ada Lovelace"}
+    assert by_title["Stand-up in ten minutes"]["themes"] == [{"slug": "meetings", "name": "Meetings"}]
+    hit = by_title["Recorded retro"]["transcript_hits"][0]
+    assert hit["start"] == 83.4 and hit["url"].endswith("?t=83")
+    assert {"value": "meetings", "label": "Meetings", "count": 2, "selected": True} in body["facets"]["theme"]
+    assert set(body["facets"]) == {"theme", "person", "outcome", "year"}
+
+
+def test_api_includes_staff_only_stories_for_signed_in_users(client, stories):
+    assert client.get("/api/search/", {"q": "policy"}).json()["total"] == 0
+    client.force_login(UserFactory())
+    assert (
+        client.get("/api/search/", {"q": "policy"}).json()["results"][0]["title"] == "Staff-only timer policy"
+    )
+
+
+def test_api_ignores_malformed_parameters(client, stories):
+    body = client.get(
+        "/api/search/", {"page": "-3", "year": "soon", "sort": "sideways", "per_page": "x"}
+    ).json()
+    assert body["page"] == 1 and body["query"]["sort"] == "relevance" and body["total"] == 3
+
+
+def test_suggest_endpoint_returns_titles_and_people(client, stories):
+    body = client.get("/api/search/suggest/", {"q": "stand"}).json()
+    assert body["suggestions"][0] == {
+        "label": "Stand-up in ten minutes",
+        "kind": "story",
+        "url": stories["standup"].url,
+        "value": str(stories["standup"].pk),
+    }
+    people = client.get("/api/search/suggest/", {"q": "ada"}).json()["suggestions"]
+    assert [entry["label"] for entry in people] == ["Ada Lovelace"]
+
+
+def test_healthz_reports_the_search_backend_and_queue(client, stories):
+    body = client.get("/healthz").json()["checks"]["search"]
+    assert body["ok"] is True and body["backend"] == "embedded"
+    assert body["documents"] == 4 and body["pending_updates"] == 0  # staff-only stories are indexed too

@@ -1,0 +1,404 @@
+"""The public pages render what a reader came for: home, library, story, theme, outcome and people."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from wagtail.rich_text import RichText
+
+from stories.models import Clip, StoryPage
+from tests.factories import OutcomeTypeFactory, PersonFactory, make_story
+from tests.stories.public_fixtures import (  # noqa: F401  (fixtures)
+    ada,
+    add_transcript,
+    attach_clip,
+    days_ago,
+    grace,
+    onboarding,
+    pricing,
+    set_published,
+    signed_in_client,
+    staff_user,
+    time_saved,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def titles_in(html: str) -> list[str]:
+    """Story card titles in page order."""
+    return re.findall(r'class="story-card__title"[^>]*><a href="[^"]*">([^<]+)</a>', html)
+
+
+# --- Home -------------------------------------------------------------------------------------
+
+
+def test_home_shows_featured_and_recent_stories_and_search_box(client, pricing):
+    make_story(title="The featured one", featured=True, themes=[pricing])
+    make_story(title="A recent one")
+    html = client.get("/").content.decode()
+    assert 'id="featured-heading"' in html
+    featured_section = html.split('id="featured-heading"')[1].split('id="recent-heading"')[0]
+    assert "The featured one" in featured_section
+    assert "A recent one" in html.split('id="recent-heading"')[1]
+    assert re.search(r'<form class="search-box" action="/search/" method="get"', html)
+    assert 'name="q"' in html
+
+
+def test_home_lists_themes_with_story_counts(client, pricing, onboarding):
+    make_story(title="One", themes=[pricing])
+    make_story(title="Two", themes=[pricing, onboarding])
+    html = client.get("/").content.decode()
+    assert re.search(r'href="/themes/pricing/">Pricing <span class="count"[^>]*>2</span>', html)
+    assert re.search(r'href="/themes/onboarding/">Onboarding <span class="count"[^>]*>1</span>', html)
+
+
+def test_home_ranks_most_helpful_stories_by_votes(client):
+    from stories.helpful import toggle_helpful_vote
+    from tests.factories import UserFactory
+
+    loved = make_story(title="Loved by two")
+    liked = make_story(title="Liked by one")
+    make_story(title="Nobody voted")
+    first, second = UserFactory(), UserFactory()
+    toggle_helpful_vote(loved, first)
+    toggle_helpful_vote(loved, second)
+    toggle_helpful_vote(liked, first)
+    html = client.get("/").content.decode()
+    ranked = html.split('id="helpful-heading"')[1].split("</section>")[0]
+    assert ranked.index("Loved by two") < ranked.index("Liked by one")
+    assert "helped 2 people" in ranked
+    assert "Nobody voted" not in ranked
+
+
+def test_empty_home_invites_the_first_story(client):
+    html = client.get("/").content.decode()
+    assert "No stories yet." in html
+    assert 'href="/share/"' in html
+
+
+# --- Library ----------------------------------------------------------------------------------
+
+
+def test_library_lists_newest_first_twelve_per_page_with_accessible_pagination(client):
+    for number in range(14):
+        set_published(make_story(title=f"Story number {number:02d}"), days_ago(30 - number))
+    first_page = client.get("/stories/").content.decode()
+    assert titles_in(first_page)[:2] == ["Story number 13", "Story number 12"]
+    assert len(titles_in(first_page)) == 12
+    assert '<nav class="pagination-nav" aria-label="Library pages">' in first_page
+    assert 'aria-current="page" aria-label="Page 1, current page"' in first_page
+    assert 'href="?page=2" rel="next"' in first_page
+
+    second_page = client.get("/stories/?page=2").content.decode()
+    assert titles_in(second_page) == ["Story number 01", "Story number 00"]
+    assert 'href="?page=1" rel="prev"' in second_page
+
+
+def test_library_pagination_keeps_the_filters_in_its_links(client, pricing):
+    for number in range(13):
+        make_story(title=f"Priced {number}", themes=[pricing])
+    html = client.get("/stories/?theme=pricing").content.decode()
+    assert 'href="?theme=pricing&amp;page=2" rel="next"' in html
+
+
+def test_library_out_of_range_page_shows_the_last_page(client):
+    make_story(title="Only story")
+    response = client.get("/stories/?page=99")
+    assert response.status_code == 200
+    assert titles_in(response.content.decode()) == ["Only story"]
+
+
+def test_library_filters_by_theme(client, pricing, onboarding):
+    make_story(title="About prices", themes=[pricing])
+    make_story(title="About newcomers", themes=[onboarding])
+    html = client.get("/stories/?theme=pricing").content.decode()
+    assert titles_in(html) == ["About prices"]
+    assert "1 story match" in html
+    assert "Theme: Pricing" in html  # removable chip
+    assert '<option value="pricing" selected>Pricing (1)</option>' in html
+
+
+def test_library_person_filter_finds_stories_they_told_and_helped_in(client, ada, grace):
+    make_story(title="Told by Ada", teller=ada)
+    make_story(title="Ada helped", teller=grace, people=[ada])
+    make_story(title="Grace alone", teller=grace)
+    html = client.get("/stories/?person=ada-lovelace").content.decode()
+    assert sorted(titles_in(html)) == ["Ada helped", "Told by Ada"]
+
+
+def test_library_filters_by_outcome_and_year_together(client, time_saved):
+    make_story(title="Saved time in 2024", outcome_types=[time_saved], occurred_on=dt.date(2024, 3, 1))
+    make_story(title="Saved time in 2025", outcome_types=[time_saved], occurred_on=dt.date(2025, 3, 1))
+    make_story(title="Other 2024", occurred_on=dt.date(2024, 5, 1))
+    html = client.get("/stories/?outcome=time-saved&year=2024").content.decode()
+    assert titles_in(html) == ["Saved time in 2024"]
+    assert '<option value="2024" selected>2024 (1)</option>' in html
+
+
+def test_library_filter_controls_offer_every_theme_person_outcome_and_year(client, pricing, ada, time_saved):
+    make_story(
+        title="Full",
+        themes=[pricing],
+        teller=ada,
+        outcome_types=[time_saved],
+        occurred_on=dt.date(2023, 1, 2),
+    )
+    html = client.get("/stories/").content.decode()
+    assert '<label for="filter-theme">Theme</label>' in html
+    assert '<option value="pricing">Pricing (1)</option>' in html
+    assert '<option value="ada-lovelace">Ada Lovelace (1)</option>' in html
+    assert '<option value="time-saved">Time saved (1)</option>' in html
+    assert '<option value="2023">2023 (1)</option>' in html
+
+
+def test_library_with_no_match_shows_a_helpful_empty_state(client, pricing, onboarding):
+    make_story(title="About prices", themes=[pricing])
+    html = client.get("/stories/?theme=pricing&year=1999").content.decode()
+    assert titles_in(html) == []
+    assert "No stories match these filters." in html
+    assert "Clear all filters" in html
+
+
+def test_library_explains_an_unknown_theme_instead_of_showing_everything(client):
+    make_story(title="Some story")
+    html = client.get("/stories/?theme=no-such-theme").content.decode()
+    assert titles_in(html) == []
+    assert "There is no theme “no-such-theme”." in html
+
+
+def test_empty_library_says_so(client):
+    html = client.get("/stories/").content.decode()
+    assert "The library is empty" in html
+
+
+# --- Story page -------------------------------------------------------------------------------
+
+
+def test_story_page_shows_every_field(client, pricing, time_saved, ada, grace):
+    story = make_story(
+        title="Pricing page rewrite",
+        teller=ada,
+        people=[grace],
+        themes=[pricing],
+        outcome_types=[time_saved],
+        context="Prospects kept asking the same question.",
+        aha="The price table answered the wrong question.",
+        outcome="Calls got shorter.",
+        impact_value="12.50",
+        impact_unit="hours saved a week",
+        occurred_on=dt.date(2025, 6, 3),
+        body=[
+            ("paragraph", RichText("<p>We rewrote the <b>whole</b> page.</p>")),
+            ("quote", {"quote": "Why did nobody tell us?", "attribution": "A customer"}),
+        ],
+    )
+    html = client.get(story.url).content.decode()
+    assert '<h1 id="story-title">Pricing page rewrite</h1>' in html
+    assert "Prospects kept asking the same question." in html
+    assert "The price table answered the wrong question." in html
+    assert "Calls got shorter." in html
+    assert "12.5 hours saved a week" in html
+    assert '<time datetime="2025-06-03">3 June 2025</time>' in html
+    assert "We rewrote the <b>whole</b> page." in html
+    assert "Why did nobody tell us?" in html and "— A customer" in html
+    assert 'Told by <a href="/people/ada-lovelace/">Ada Lovelace</a>' in html
+    assert '<a href="/people/grace-hopper/">Grace Hopper</a>' in html
+    assert '<a class="tag" href="/themes/pricing/">Pricing</a>' in html
+    assert '<a class="tag tag--outcome" href="/outcomes/time-saved/">Time saved</a>' in html
+    assert "Staff only" not in html
+
+
+def test_staff_only_story_carries_a_visibility_badge(signed_in_client):
+    story = make_story(title="Internal", visibility="staff")
+    html = signed_in_client.get(story.url).content.decode()
+    assert '<span class="badge badge--staff"' in html
+
+
+def test_story_with_audio_clip_shows_player_and_clickable_timed_transcript(client):
+    story = make_story(title="Told aloud")
+    attach_clip(story)
+    add_transcript(story, [(0.0, 4.2, "It started with a question."), (83.0, 88.5, "Then it clicked.")])
+    html = client.get(story.url).content.decode()
+    assert re.search(
+        r'<audio class="clip-player[^"]*" controls preload="metadata"\s+src="/media/clips/clip[^"]*\.webm"',
+        html,
+    )
+    assert '<li data-start="83" data-end="88.5">' in html
+    assert (
+        '<a href="?t=83"><span class="time">1:23</span> <span class="text">Then it clicked.</span></a>'
+        in html
+    )
+    assert "stories/js/transcript-player.js" in html
+    assert "data-start-time" not in html
+
+
+def test_story_link_with_t_passes_the_start_time_to_the_player(client):
+    story = make_story(title="Jump in")
+    attach_clip(story)
+    add_transcript(story, [(0.0, 4.0, "Start."), (83.0, 86.0, "The moment.")])
+    html = client.get(f"{story.url}?t=83").content.decode()
+    assert 'data-start-time="83"' in html
+    assert re.search(r'src="/media/clips/[^"]+#t=83"', html)  # media fragment for players without JS
+    assert "Starts at 1:23" in html
+
+
+@pytest.mark.parametrize(("given", "expected"), [("1m23s", "83"), ("1:23", "83"), ("83.5", "83.5")])
+def test_story_link_accepts_readable_start_times(client, given, expected):
+    story = make_story(title="Readable times")
+    attach_clip(story)
+    html = client.get(f"{story.url}?t={given}").content.decode()
+    assert f'data-start-time="{expected}"' in html
+
+
+def test_story_link_ignores_a_malformed_start_time(client):
+    story = make_story(title="Bad time")
+    attach_clip(story)
+    response = client.get(f"{story.url}?t=soon")
+    assert response.status_code == 200
+    assert "data-start-time" not in response.content.decode()
+
+
+def test_video_clip_gets_webvtt_captions_track_from_the_transcript(client):
+    story = make_story(title="On camera")
+    attach_clip(story, kind=Clip.MediaKind.VIDEO, name="clip.mp4")
+    add_transcript(story, [(1.0, 3.0, "Hello there.")])
+    html = client.get(story.url).content.decode()
+    assert "<video" in html
+    assert f'<track kind="captions" src="/stories/{story.pk}/transcript.vtt?inline=1"' in html
+
+
+def test_story_offers_transcript_downloads_in_three_formats(client):
+    story = make_story(title="Downloadable")
+    attach_clip(story)
+    add_transcript(story, [(0.0, 1.0, "Words.")])
+    html = client.get(story.url).content.decode()
+    for extension in ("txt", "vtt", "srt"):
+        assert (
+            f'href="/stories/{story.pk}/transcript.{extension}" download="downloadable.{extension}"' in html
+        )
+
+
+def test_story_page_links_previous_and_next_in_library_order(client):
+    older = set_published(make_story(title="Older story"), days_ago(3))
+    middle = set_published(make_story(title="Middle story"), days_ago(2))
+    newer = set_published(make_story(title="Newer story"), days_ago(1))
+    html = client.get(middle.url).content.decode()
+    assert re.search(rf'rel="prev" href="{newer.url}">.*Newer story', html)
+    assert re.search(rf'rel="next" href="{older.url}">.*Older story', html)
+    newest_html = client.get(newer.url).content.decode()
+    assert 'rel="prev"' not in newest_html
+
+
+def test_story_page_shows_related_stories_on_shared_themes(client, pricing, onboarding):
+    story = make_story(title="Main story", themes=[pricing])
+    make_story(title="Also about pricing", themes=[pricing])
+    make_story(title="About onboarding", themes=[onboarding])
+    html = client.get(story.url).content.decode()
+    related = html.split('id="related-heading"')[1]
+    assert "Also about pricing" in related
+
+
+# --- Themes, outcomes, people -----------------------------------------------------------------
+
+
+def test_theme_page_lists_its_stories_and_who_knows_about_it(client, pricing, ada, grace):
+    make_story(title="Ada on prices", themes=[pricing], teller=ada)
+    make_story(title="Ada again", themes=[pricing], teller=ada, people=[grace])
+    make_story(title="Not about prices", teller=grace)
+    html = client.get("/themes/pricing/").content.decode()
+    assert "<h1>Pricing</h1>" in html
+    assert "How we set and explain prices." in html
+    assert sorted(titles_in(html)) == ["Ada again", "Ada on prices"]
+    experts = html.split('id="experts-heading"')[1]
+    assert experts.index("Ada Lovelace") < experts.index("Grace Hopper")
+    assert "2 stories" in experts
+    assert 'href="/feeds/themes/pricing/"' in html
+
+
+def test_unknown_or_unapproved_theme_page_is_not_found(client):
+    from tests.factories import ThemeFactory
+
+    ThemeFactory(name="Proposed idea", is_approved=False)
+    assert client.get("/themes/nothing/").status_code == 404
+    assert client.get("/themes/proposed-idea/").status_code == 404
+
+
+def test_outcome_page_lists_its_stories(client, time_saved, pricing):
+    make_story(title="Faster close", outcome_types=[time_saved], themes=[pricing])
+    make_story(title="Other outcome", outcome_types=[OutcomeTypeFactory(name="Revenue won")])
+    html = client.get("/outcomes/time-saved/").content.decode()
+    assert "<h1>Time saved</h1>" in html
+    assert titles_in(html) == ["Faster close"]
+    assert "Pricing (1)" in html
+
+
+def test_people_directory_lists_everyone_with_stories(client, ada, grace):
+    PersonFactory(name="Nobody Yet")
+    make_story(title="Ada's", teller=ada, people=[grace])
+    html = client.get("/people/").content.decode()
+    assert '<a href="/people/ada-lovelace/">Ada Lovelace</a>' in html
+    assert '<a href="/people/grace-hopper/">Grace Hopper</a>' in html
+    assert "Nobody Yet" not in html
+
+
+def test_people_directory_ranks_who_knows_about_a_theme(client, pricing, onboarding, ada, grace):
+    make_story(title="G1", themes=[pricing], teller=grace)
+    make_story(title="G2", themes=[pricing], teller=ada, people=[grace])
+    make_story(title="G3", themes=[pricing], teller=grace)
+    make_story(title="A1", themes=[onboarding], teller=ada)
+    html = client.get("/people/?theme=pricing").content.decode()
+    assert "<h1>Who knows about Pricing</h1>" in html
+    ranking = html.split('class="people-ranking"')[1]
+    assert ranking.index("Grace Hopper") < ranking.index("Ada Lovelace")
+    assert (
+        '<a href="/stories/?theme=pricing&amp;person=grace-hopper"><strong>3 stories</strong> on Pricing</a>'
+        in ranking
+    )
+    assert "<strong>1 story</strong> on Pricing" in ranking
+    assert "2 told · 1 helped" in ranking
+
+
+def test_people_directory_theme_without_stories_has_an_empty_state(client, onboarding):
+    html = client.get("/people/?theme=onboarding").content.decode()
+    assert "Nobody has a story on Onboarding yet." in html
+
+
+def test_person_page_shows_stories_told_helped_strengths_and_themes(client, ada, grace, pricing, onboarding):
+    ada.strengths.add("Forecasting", "SQL")
+    ada.save()
+    make_story(title="Ada told this", teller=ada, themes=[pricing])
+    make_story(title="Ada told that", teller=ada, themes=[pricing, onboarding])
+    make_story(title="Ada helped Grace", teller=grace, people=[ada], themes=[onboarding])
+    html = client.get("/people/ada-lovelace/").content.decode()
+    assert "<h1>Ada Lovelace</h1>" in html
+    assert "Analyst · Finance" in html
+    told = html.split('id="told-heading"')[1].split('id="helped-heading"')[0]
+    helped = html.split('id="helped-heading"')[1].split('id="ask-heading"')[0]
+    assert sorted(titles_in(told)) == ["Ada told that", "Ada told this"]
+    assert titles_in(helped) == ["Ada helped Grace"]
+    ask = html.split('id="ask-heading"')[1]
+    assert "Forecasting" in ask and "SQL" in ask
+    assert (
+        '<a href="/stories/?person=ada-lovelace&amp;theme=onboarding">Onboarding</a> <span class="count">2 stories</span>'
+        in ask
+    )
+    assert (
+        '<a href="/stories/?person=ada-lovelace&amp;theme=pricing">Pricing</a> <span class="count">2 stories</span>'
+        in ask
+    )
+
+
+def test_unknown_person_page_is_not_found(client):
+    assert client.get("/people/nobody-at-all/").status_code == 404
+
+
+def test_story_pages_never_serve_unpublished_changes(client):
+    story = make_story(title="Published title")
+    story.title = "Draft title not yet approved"
+    story.save_revision()
+    html = client.get(StoryPage.objects.get(pk=story.pk).url).content.decode()
+    assert "Published title" in html
+    assert "Draft title not yet approved" not in html
