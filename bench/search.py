@@ -277,6 +277,7 @@ def main() -> None:
     print(f"Command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"Machine: {platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs")
     print(f"Working folder: {workdir}")
+    print(f"Load average at start: {' '.join(f'{value:.1f}' for value in os.getloadavg())} (a shared machine)")
     call_command("migrate", interactive=False, verbosity=0)
     generator = StoryGenerator()
     have = 0
@@ -291,6 +292,7 @@ def main() -> None:
             seconds = time.perf_counter() - started
             print(f"  rebuild: {count:,} stories in {seconds:.1f}s = {count / seconds:,.0f} stories/s")
             print(f"  index: {get_backend().count():,} documents")
+            print(f"  load average: {' '.join(f'{value:.1f}' for value in os.getloadavg())}")
             queries = query_set(generator, options.queries)
             report_row("embedded (tantivy, service)", time_queries(queries, embedded_runner()))
             if not options.skip_wagtail:

@@ -116,7 +116,11 @@ class Heartbeat:
         updated = ClipSubmission.objects.filter(pk=self.submission_id, claim=self.claim).update(
             heartbeat=timezone.now(), progress=round(min(self.progress, 99.0), 1)
         )
-        self.lost = updated == 0
+        if updated == 0:
+            current = (
+                ClipSubmission.objects.filter(pk=self.submission_id).values_list("claim", flat=True).first()
+            )
+            self.lost = current is None or current != self.claim
         return not self.lost
 
     def _run(self) -> None:

@@ -27,8 +27,19 @@ def _read_range(path: Path, start: int, length: int):
             yield data
 
 
+def clip_is_readable(user, path: str) -> bool:
+    """Clips follow their story's visibility: anonymous readers get only those of live public stories."""
+    if not path.startswith("clips/") or user.is_authenticated:
+        return True
+    from stories.models import StoryPage
+
+    return StoryPage.objects.visible_to(user).filter(clip__file=path).exists()
+
+
 def serve_upload(request, path: str):
     """Serve a file under MEDIA_ROOT; honour a single byte range (206) for media seeking."""
+    if not clip_is_readable(request.user, path):
+        raise Http404("Not found")
     try:
         full = Path(safe_join(str(settings.MEDIA_ROOT), path))
     except Exception:

@@ -126,9 +126,9 @@ def api_payload(page: SearchPage) -> dict:
                 "title": story.title,
                 "url": story.url,
                 "teller": _named(story.teller),
-                "themes": [_named(theme) for theme in story.themes.all()],
-                "people": [_named(person) for person in story.people.all()],
-                "outcomes": [_named(outcome) for outcome in story.outcome_types.all()],
+                "themes": [_named(theme) for theme in story.themes],
+                "people": [_named(person) for person in story.people],
+                "outcomes": [_named(outcome) for outcome in story.outcome_types],
                 "visibility": story.visibility,
                 "first_published_at": story.first_published_at.isoformat()
                 if story.first_published_at

@@ -49,11 +49,93 @@ def can_see_staff_stories(user) -> bool:
     return bool(user is not None and user.is_authenticated)
 
 
+@dataclass(frozen=True)
+class NamedItem:
+    name: str
+    slug: str
+
+
+@dataclass
+class StoryCard:
+    """What a result shows of a story, read straight from the database rows (no page objects).
+
+    Loading full StoryPage objects costs more than the whole index query, so results use this.
+    """
+
+    id: int
+    title: str
+    url: str
+    teller: NamedItem | None
+    aha: str
+    occurred_on: object
+    first_published_at: object
+    helpful_count: int
+    visibility: str
+    themes: list[NamedItem] = field(default_factory=list)
+    people: list[NamedItem] = field(default_factory=list)
+    outcome_types: list[NamedItem] = field(default_factory=list)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+CARD_COLUMNS = (
+    "pk",
+    "title",
+    "url_path",
+    "teller__name",
+    "teller__slug",
+    "aha",
+    "occurred_on",
+    "first_published_at",
+    "helpful_count",
+    "visibility",
+)
+
+
+def story_cards(queryset, *, with_relations: bool = True) -> dict[int, StoryCard]:
+    """Cards for the stories in `queryset` (already narrowed to what the user may see), by id."""
+    from search.documents import PageUrls
+    from stories.models import StoryPage
+
+    urls = PageUrls()
+    cards = {}
+    for row in queryset.values(*CARD_COLUMNS):
+        teller = NamedItem(row["teller__name"], row["teller__slug"]) if row["teller__slug"] else None
+        cards[row["pk"]] = StoryCard(
+            id=row["pk"],
+            title=row["title"],
+            url=urls.url(row["url_path"]),
+            teller=teller,
+            aha=row["aha"],
+            occurred_on=row["occurred_on"],
+            first_published_at=row["first_published_at"],
+            helpful_count=row["helpful_count"],
+            visibility=row["visibility"],
+        )
+    if not cards or not with_relations:
+        return cards
+    for attribute, relation, target in (
+        ("themes", StoryPage.themes, "theme"),
+        ("people", StoryPage.people, "person"),
+        ("outcome_types", StoryPage.outcome_types, "outcometype"),
+    ):
+        rows = (
+            relation.through.objects.filter(storypage_id__in=list(cards))
+            .order_by(f"{target}__name")
+            .values_list("storypage_id", f"{target}__name", f"{target}__slug")
+        )
+        for story_id, name, slug in rows:
+            getattr(cards[story_id], attribute).append(NamedItem(name, slug))
+    return cards
+
+
 @dataclass
 class StoryResult:
     """A hit ready to show: the story (checked against the database) and what matched in it."""
 
-    story: object
+    story: StoryCard
     hit: SearchHit
 
 
@@ -92,13 +174,7 @@ def search_stories(query: SearchQuery, user) -> SearchPage:
     else:
         unavailable = False
     ids = [hit.id for hit in results.hits]
-    visible = {
-        story.pk: story
-        for story in StoryPage.objects.visible_to(user)
-        .filter(pk__in=ids)
-        .select_related("teller", "clip")
-        .prefetch_related("themes", "people", "outcome_types")
-    }
+    visible = story_cards(StoryPage.objects.visible_to(user).filter(pk__in=ids)) if ids else {}
     stale = [story_id for story_id in ids if story_id not in visible]
     if stale:
         _queue_stale_hits(stale)
@@ -131,13 +207,28 @@ def _queue_stale_hits(story_ids: list[int]) -> None:
         enqueue_stories(gone, "stale search hit")
 
 
-def _labels(facet: str, values: list[str]) -> dict[str, str]:
+def facet_labels(values_by_facet: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+    """Current names of the theme, person and outcome slugs shown as facets, in one query."""
+    from django.db.models import CharField, Value
+
     from stories.models import OutcomeType, Person, Theme
 
-    model = {"theme": Theme, "person": Person, "outcome": OutcomeType}.get(facet)
-    if model is None:
-        return {value: value for value in values}
-    return dict(model.objects.filter(slug__in=values).values_list("slug", "name"))
+    models = {"theme": Theme, "person": Person, "outcome": OutcomeType}
+    querysets = [
+        model.objects.filter(slug__in=values_by_facet[facet])
+        .annotate(facet=Value(facet, output_field=CharField()))
+        .values_list("facet", "slug", "name")
+        .order_by()
+        for facet, model in models.items()
+        if values_by_facet.get(facet)
+    ]
+    labels: dict[str, dict[str, str]] = {facet: {} for facet in models}
+    labels["year"] = {value: value for value in values_by_facet.get("year", [])}
+    if querysets:
+        combined = querysets[0].union(*querysets[1:], all=True) if len(querysets) > 1 else querysets[0]
+        for facet, slug, name in combined:
+            labels[facet][slug] = name
+    return labels
 
 
 def label_facets(facets: dict[str, list[FacetValue]], query: SearchQuery) -> dict[str, list[FacetValue]]:
@@ -148,12 +239,16 @@ def label_facets(facets: dict[str, list[FacetValue]], query: SearchQuery) -> dic
         "outcome": list(query.outcomes),
         "year": [str(year) for year in query.years],
     }
-    labelled: dict[str, list[FacetValue]] = {}
+    all_values: dict[str, list[FacetValue]] = {}
     for facet in FACETS:
         values = list(facets.get(facet, []))
         present = {value.value for value in values}
         values += [FacetValue(value, "", 0) for value in selected[facet] if value not in present]
-        labels = _labels(facet, [value.value for value in values])
+        all_values[facet] = values
+    names = facet_labels({facet: [value.value for value in values] for facet, values in all_values.items()})
+    labelled: dict[str, list[FacetValue]] = {}
+    for facet, values in all_values.items():
+        labels = names[facet]
         kept = []
         for value in values:
             if value.value not in labels:
@@ -189,13 +284,12 @@ def suggest(prefix: str, user, limit: int = 6) -> list[Suggestion]:
         )
     except SearchUnavailable:
         return []
-    stories = StoryPage.objects.visible_to(user).in_bulk(story_ids)
+    visible = StoryPage.objects.visible_to(user).filter(pk__in=story_ids)
+    cards = story_cards(visible, with_relations=False) if story_ids else {}
     suggestions = [
-        Suggestion(
-            label=stories[story_id].title, kind="story", url=stories[story_id].url, value=str(story_id)
-        )
+        Suggestion(label=cards[story_id].title, kind="story", url=cards[story_id].url, value=str(story_id))
         for story_id in story_ids
-        if story_id in stories
+        if story_id in cards
     ]
     words = prefix.lower().split()
     people = Person.objects.filter(slug__in=person_slugs).order_by("name")

@@ -85,14 +85,19 @@ def apply_pending_updates(max_batches: int | None = None, *, wait: bool = False)
 
     Never raises for an unavailable index: the rows stay queued and the next call retries.
     """
-    if not PendingIndexUpdate.objects.exists() and get_backend().exists():
-        return 0
+    backend = get_backend()
+    if not PendingIndexUpdate.objects.exists() and backend.exists() and index_schema_is_current(backend):
+        return 0  # the common case, every few seconds: one query
     with index_write_lock(wait=wait) as acquired:
         if not acquired:
             return 0
         backend = get_backend()
-        if not backend.exists():
-            return _rebuild_locked(None)
+        try:
+            if not backend.exists() or not index_schema_is_current(backend):
+                return _rebuild_locked(None)
+        except SearchUnavailable as error:
+            logger.warning("Search index unavailable; cannot build it yet: %s", error)
+            return 0
         applied = 0
         batches = 0
         while max_batches is None or batches < max_batches:
@@ -159,10 +164,14 @@ def _rebuild_locked(progress: Callable[[int], None] | None) -> int:
     return count
 
 
+def index_schema_is_current(backend) -> bool:
+    return getattr(backend, "schema_is_current", lambda: True)()
+
+
 def ensure_index() -> tuple[str, int]:
     """For `search_index update`: build the index if missing (or built by an older schema), then catch up."""
     backend = get_backend()
-    if not backend.exists() or not getattr(backend, "schema_is_current", lambda: True)():
+    if not backend.exists() or not index_schema_is_current(backend):
         return "built", rebuild_index()
     return "updated", apply_pending_updates(wait=True)
 

@@ -19,6 +19,15 @@ class StoryAwarePagesAPIViewSet(PagesAPIViewSet):
         )
         return super().get_base_queryset().exclude(pk__in=hidden_stories.values("pk"))
 
+    def get_queryset(self):
+        """With ?type=stories.StoryPage, load the story fields' people, themes and transcript up front."""
+        queryset = super().get_queryset()
+        if queryset.model is StoryPage:
+            queryset = queryset.select_related("teller").prefetch_related(
+                "people", "themes", "outcome_types", "transcript_segments"
+            )
+        return queryset
+
 
 api_router = WagtailAPIRouter("wagtailapi")
 api_router.register_endpoint("pages", StoryAwarePagesAPIViewSet)

@@ -133,7 +133,7 @@ class ImportReport:
 
 
 def detect_format(name: str, first_text: str) -> str:
-    """"jsonl" or "csv": from the file name's extension, else from the first character."""
+    """ "jsonl" or "csv": from the file name's extension, else from the first character."""
     suffix = Path(name).suffix.lower()
     if suffix in {".jsonl", ".ndjson", ".json"}:
         return "jsonl"
@@ -357,7 +357,9 @@ class Vocabulary:
             else:
                 pk = None
         if pk is None:
-            person = Person(name=ref.name, email=ref.email or None, slug=self._free_slug(ref.name, self.person_slugs, 150))
+            person = Person(
+                name=ref.name, email=ref.email or None, slug=self._free_slug(ref.name, self.person_slugs, 150)
+            )
             person.save()
             pk = person.pk
             if ref.email:
@@ -382,13 +384,16 @@ class LibraryWriter:
         last_path = children.order_by("-path").values_list("path", flat=True).first()
         self.next_step = (StoryPage._str2int(last_path[-StoryPage.steplen :]) + 1) if last_path else 1
         self.slugs = set(children.values_list("slug", flat=True))
+        self.slug_suffixes: dict[str, int] = {}
         self.vocabulary = Vocabulary()
 
     def _slug(self, title: str) -> str:
+        """A slug no sibling uses; many stories with one title cost no more than one each."""
         base = slugify(title)[:230] or "story"
-        slug, n = base, 2
+        slug, n = base, self.slug_suffixes.get(base, 2)
         while slug in self.slugs:
             slug, n = f"{base}-{n}", n + 1
+        self.slug_suffixes[base] = n
         self.slugs.add(slug)
         return slug
 
@@ -420,9 +425,7 @@ class LibraryWriter:
     def existing(self, external_ids: Iterable[str]) -> dict[str, int]:
         """external_id -> page id for the stories these records already made."""
         external_ids = list(external_ids)
-        found = dict(
-            StoryPage.objects.filter(external_id__in=external_ids).values_list("external_id", "pk")
-        )
+        found = dict(StoryPage.objects.filter(external_id__in=external_ids).values_list("external_id", "pk"))
         by_pk = {
             int(match.group(1)): external_id
             for external_id in external_ids
@@ -499,7 +502,8 @@ class LibraryWriter:
                 quote(pk_column),
             )
             rows = [
-                [field.get_db_prep_save(getattr(story, field.attname), connection) for field in fields] + [story.pk]
+                [field.get_db_prep_save(getattr(story, field.attname), connection) for field in fields]
+                + [story.pk]
                 for story in stories
             ]
             with connection.cursor() as cursor:
@@ -651,7 +655,9 @@ def import_stories(
 
             return import_stories(sys.stdin, fmt=fmt, batch_size=batch_size, progress=progress)
         with open(source, encoding="utf-8-sig", newline="") as stream:
-            return import_stories(stream, fmt=fmt or _sniff(stream, str(source)), batch_size=batch_size, progress=progress)
+            return import_stories(
+                stream, fmt=fmt or _sniff(stream, str(source)), batch_size=batch_size, progress=progress
+            )
     stream = source
     if fmt is None:
         if not stream.seekable():

@@ -18,7 +18,7 @@ from django.http import Http404, QueryDict
 from django.urls import reverse
 
 from stories.helpful import has_voted_helpful, helpful_vote_count
-from stories.models import OutcomeType, Person, StoryPage, Theme, Visibility
+from stories.models import OutcomeType, Person, StoryIndexPage, StoryPage, Theme, Visibility
 from stories.transcripts import TRANSCRIPT_FORMATS, clock_time, parse_start_time
 
 logger = logging.getLogger(__name__)
@@ -354,7 +354,10 @@ def story_context(request, story: StoryPage) -> dict:
     if start_time is not None and story.clip and story.clip.duration:
         start_time = min(start_time, story.clip.duration)
     previous_story, next_story = story_neighbours(story, user)
-    library = story.get_parent()
+    library = (
+        StoryIndexPage.objects.first()
+    )  # a story being previewed before its first save has no parent yet
+    saved = story.pk is not None
     return {
         "library_crumbs": [{"url": library.url, "label": library.title}] if library else [],
         "teller": story.teller,
@@ -372,18 +375,18 @@ def story_context(request, story: StoryPage) -> dict:
             }
             for segment in segments
         ],
-        "transcript_downloads": transcript_download_links(story) if segments else [],
+        "transcript_downloads": transcript_download_links(story) if segments and saved else [],
         "captions_url": (
-            reverse("stories:transcript", args=[story.pk, "vtt"]) + "?inline=1" if segments else ""
+            reverse("stories:transcript", args=[story.pk, "vtt"]) + "?inline=1" if segments and saved else ""
         ),
         "start_time": start_time,
         "start_clock": clock_time(start_time) if start_time is not None else "",
-        "helpful_count": helpful_vote_count(story) if story.pk else 0,
-        "helpful_voted": has_voted_helpful(story, user) if story.pk else False,
-        "helpful_url": reverse("stories:helpful", args=[story.pk]) if story.pk else "",
+        "helpful_count": helpful_vote_count(story) if saved else 0,
+        "helpful_voted": has_voted_helpful(story, user) if saved else False,
+        "helpful_url": reverse("stories:helpful", args=[story.pk]) if saved else "",
         "previous_story": previous_story,
         "next_story": next_story,
-        "related_stories": related_visible_stories(story, user) if story.pk else [],
+        "related_stories": related_visible_stories(story, user) if saved else [],
     }
 
 

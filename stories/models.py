@@ -355,7 +355,7 @@ class StoryPage(Page):
     story_settings_panels = [
         MultiFieldPanel(
             [FieldPanel("consent"), FieldPanel("visibility"), FieldPanel("featured"), FieldPanel("source")],
-            heading="Publishing",
+            heading="Consent and visibility",
         ),
         FieldPanel("external_id", read_only=True),
     ]

@@ -126,12 +126,18 @@ def _submission_for(request: HttpRequest, submission_id: int) -> ClipSubmission:
 
 
 def story_links(submission: ClipSubmission, user) -> dict:
+    """Where the draft can be opened: the admin for those with access, else the teller's own edit page."""
     story = submission.story
     if story is None:
         return {"story_url": None, "admin_url": None, "story_title": None}
     admin_url = reverse("wagtailadmin_pages:edit", args=[story.pk])
-    public_url = story.get_url() if story.live else None
-    return {"story_url": public_url or admin_url, "admin_url": admin_url, "story_title": story.title}
+    if story.live:
+        story_url = story.get_url()
+    elif user.has_perm("wagtailadmin.access_admin"):
+        story_url = admin_url
+    else:
+        story_url = reverse("capture:edit_story", args=[story.pk])
+    return {"story_url": story_url, "admin_url": admin_url, "story_title": story.title}
 
 
 def status_payload(submission: ClipSubmission, user) -> dict:

@@ -38,7 +38,7 @@ from search.query import FacetValue, SearchHit, SearchQuery, SearchResults, Tran
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TEXT_ANALYZER = "storybank_en"  # lower-cased, English stop words removed, English stemming
 CURRENT_LINK = "current"
 SCHEMA_FILE = "storybank-schema.json"
@@ -59,8 +59,10 @@ def build_schema():
     builder = SchemaBuilder()
     builder.add_integer_field("id", stored=True, indexed=True, fast=True)
     builder.add_integer_field("fingerprint", stored=True, fast=True)
+    # Positions are only needed for phrase queries (autocomplete); term frequencies serve BM25.
     for name in TEXT_FIELDS:
-        builder.add_text_field(name, stored=True, tokenizer_name=TEXT_ANALYZER)
+        stored = name in HIGHLIGHT_FIELDS
+        builder.add_text_field(name, stored=stored, tokenizer_name=TEXT_ANALYZER, index_option="freq")
     # Autocomplete: plain lower-cased words (no stemming) so prefixes match what was typed.
     builder.add_text_field("title_prefix", tokenizer_name="default")
     builder.add_text_field("people_prefix", tokenizer_name="default")
@@ -192,7 +194,14 @@ class EmbeddedBackend(SearchBackend):
             raise SearchUnavailable("the search index has not been built yet")
         with self._lock:
             if self._index is None or target != self._opened_target:
-                self._index = self._open(self.root / target)
+                if not self.schema_is_current():
+                    raise SearchUnavailable(
+                        "the search index was built by an older version and awaits a rebuild"
+                    )
+                try:
+                    self._index = self._open(self.root / target)
+                except ValueError as error:
+                    raise SearchUnavailable(f"the search index cannot be opened: {error}") from error
                 self._opened_target = target
                 self._meta_signature = None
             meta = self.root / target / "meta.json"

@@ -66,7 +66,9 @@ def create_groups_and_workflow(apps, schema_editor):
 
     root_collection = Collection.objects.filter(depth=1).order_by("path").first()
     if root_collection is not None:
-        grant_collection(apps, editors, root_collection, "wagtailimages", "image", ["add", "change", "delete", "choose"])
+        grant_collection(
+            apps, editors, root_collection, "wagtailimages", "image", ["add", "change", "delete", "choose"]
+        )
         grant_collection(
             apps, editors, root_collection, "wagtaildocs", "document", ["add", "change", "delete", "choose"]
         )
@@ -83,7 +85,9 @@ def create_groups_and_workflow(apps, schema_editor):
         workflow = Workflow.objects.create(name=EDITORIAL_REVIEW, active=True)
     if not WorkflowTask.objects.filter(workflow=workflow).exists():
         task_type, _ = ContentType.objects.get_or_create(app_label="wagtailcore", model="groupapprovaltask")
-        task = GroupApprovalTask.objects.create(name=EDITORS_APPROVAL_TASK, content_type=task_type, active=True)
+        task = GroupApprovalTask.objects.create(
+            name=EDITORS_APPROVAL_TASK, content_type=task_type, active=True
+        )
         task.groups.add(editors)
         WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
     WorkflowPage.objects.update_or_create(page=library, defaults={"workflow": workflow})

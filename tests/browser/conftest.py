@@ -32,6 +32,10 @@ STAFF = ("staff-e2e", "staff password for e2e")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
+# One live system, one Playwright driver and one browser per test session, even when another test
+# folder imports these fixtures into its own module (pytest then sees a second definition).
+_SHARED: dict[str, object] = {}
+
 
 def pytest_collection_modifyitems(config, items):
     if Path(CHROMIUM).exists():
@@ -102,13 +106,17 @@ def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout: 
 
 @pytest.fixture(scope="session")
 def live_storybank(tmp_path_factory) -> LiveStorybank:
+    if "live" in _SHARED:
+        yield _SHARED["live"]
+        return
     directory = tmp_path_factory.mktemp("live-storybank")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ELASTICSEARCH_", "DJANGO_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ELASTICSEARCH_", "DJANGO_", "DATABASE_URL"))}
+    # No DATABASE_URL: like `make run`, the SQLite database lives in STORYBANK_VAR_DIR with the
+    # settings the web server and the worker need to share it (WAL, immediate transactions).
     env.update(
         DEBUG="1",
         PYTHONUNBUFFERED="1",
-        DATABASE_URL=f"sqlite:///{directory / 'storybank.sqlite3'}",
         STORYBANK_VAR_DIR=str(directory / "var"),
         MEDIA_ROOT=str(directory / "media"),
         SEARCH_INDEX_DIR=str(directory / "search-index"),
@@ -120,7 +128,6 @@ def live_storybank(tmp_path_factory) -> LiveStorybank:
         SITE_URL=f"http://127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
     )
-    env.pop("DATABASE_URL_TEST", None)
     live = LiveStorybank(base_url=f"http://127.0.0.1:{port}", env=env, directory=directory)
     live.manage("setup_storybank", timeout=600)
     live.log_path = directory / "server.log"
@@ -135,8 +142,10 @@ def live_storybank(tmp_path_factory) -> LiveStorybank:
     )
     try:
         _wait_healthy(live.base_url, live.process, live.log_path)
+        _SHARED["live"] = live
         yield live
     finally:
+        _SHARED.pop("live", None)
         try:
             os.killpg(live.process.pid, signal.SIGTERM)
             live.process.wait(timeout=20)
@@ -150,15 +159,34 @@ def live_storybank(tmp_path_factory) -> LiveStorybank:
 def playwright_driver():
     from playwright.sync_api import sync_playwright
 
+    if "driver" in _SHARED:
+        yield _SHARED["driver"]
+        return
     with sync_playwright() as driver:
-        yield driver
+        _SHARED["driver"] = driver
+        try:
+            yield driver
+        finally:
+            _SHARED.pop("driver", None)
+
+
+def launch_chromium(playwright_driver, *extra_flags: str):
+    """Debian's Chromium, headless, with the suite's flags plus any extra ones (fake media devices…)."""
+    return playwright_driver.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, *extra_flags])
 
 
 @pytest.fixture(scope="session")
 def chromium(playwright_driver):
-    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-    yield browser
-    browser.close()
+    if "chromium" in _SHARED:
+        yield _SHARED["chromium"]
+        return
+    browser = launch_chromium(playwright_driver)
+    _SHARED["chromium"] = browser
+    try:
+        yield browser
+    finally:
+        _SHARED.pop("chromium", None)
+        browser.close()
 
 
 @pytest.fixture
@@ -176,15 +204,20 @@ def open_page(browser, request, artifacts: Path, *, viewport=DESKTOP, base_url: 
     page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
 
+    # A test may drive several people's pages: each keeps its own failure files.
+    number = getattr(request.node, "_pages_opened", 0) + 1
+    request.node._pages_opened = number
+    suffix = "" if number == 1 else f"-{number}"
+
     def finish():
         report = getattr(request.node, "report_call", None)
         if report is not None and report.failed:
             try:
-                (artifacts / "failure.html").write_text(page.content())
-                page.screenshot(path=str(artifacts / "failure.png"), full_page=True)
+                (artifacts / f"failure{suffix}.html").write_text(page.content())
+                page.screenshot(path=str(artifacts / f"failure{suffix}.png"), full_page=True)
             except Exception:
                 pass
-            (artifacts / "console.log").write_text("\n".join(console))
+            (artifacts / f"console{suffix}.log").write_text("\n".join(console))
         context.close()
 
     request.addfinalizer(finish)
@@ -231,6 +264,19 @@ def axe_violations(page, *, impacts=("serious", "critical")) -> list[dict]:
 
 
 def speak_to_wav(text: str, path: Path, *, rate: int = 150) -> Path:
-    """Real speech for recording and upload journeys, from espeak-ng."""
-    subprocess.run(["espeak-ng", "-s", str(rate), "-w", str(path), text], check=True, timeout=60)
+    """Real speech for recording and upload journeys, from espeak-ng; SSML (`<speak>…`) for pauses."""
+    ssml = ["-m"] if text.lstrip().startswith("<speak>") else []
+    subprocess.run(["espeak-ng", *ssml, "-s", str(rate), "-w", str(path), text], check=True, timeout=60)
     return path
+
+
+def wait_until(check, *, timeout: float = 30, interval: float = 0.5, message: str = "the condition"):
+    """Poll `check` until it returns something truthy: for work the live worker finishes in the background."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out after {timeout:.0f} s waiting for {message}")
+        time.sleep(interval)

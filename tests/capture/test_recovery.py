@@ -52,7 +52,7 @@ def leave_as_killed_worker_would(submission: ClipSubmission) -> DBTaskResult:
 
 
 @pytest.mark.whisper
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_stale_transcription_is_requeued_and_completes_once(client, tmp_path):
     submission = submit_clip(client, tmp_path)
     dead_task = leave_as_killed_worker_would(submission)

@@ -121,4 +121,13 @@ def test_retrying_a_submission_that_did_not_fail_changes_nothing(client, submitt
     response = client.post(f"/share/{submission.pk}/retry/", headers={"Accept": "application/json"})
     assert response.status_code == 409
     assert ClipSubmission.objects.get().state == SubmissionState.TRANSCRIBING
-    assert not DBTaskResult.objects.exists()
+    assert not DBTaskResult.objects.filter(task_path="capture.tasks.transcribe_submission").exists()
+
+
+def test_editors_find_every_clip_submission_in_the_admin(client, submitter):
+    make_submission(submitter, state=SubmissionState.FAILED, error="The stored clip file is missing.")
+    client.force_login(UserFactory(username="ed", groups=["Editors"]))
+    page = client.get("/admin/clip_submissions/").content.decode()
+    assert "The stored clip file is missing." in page and "Status page" in page
+    client.force_login(submitter)
+    assert client.get("/admin/clip_submissions/").status_code != 200

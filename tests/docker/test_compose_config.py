@@ -6,10 +6,12 @@ claim they make against the settings, the management commands and the URL config
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.metadata
 import os
 import re
+import secrets
 import subprocess
 import sys
 
@@ -35,7 +37,7 @@ from tests.docker.compose_files import (
     runs_storybank_image,
     stage_chain,
 )
-from tests.docker.envscan import variables_read_by_code
+from tests.docker.envscan import FIRST_PARTY, first_party_sources, variables_read_by_code
 
 # Read by the code but not configuration an operator sets.
 NOT_CONFIGURATION = {"DJANGO_SETTINGS_MODULE"}
@@ -98,18 +100,16 @@ def test_the_readme_configuration_table_documents_every_variable():
     assert not missing, f"README.md's Configuration section does not mention: {missing}"
 
 
-def test_env_example_values_pass_django_deploy_checks():
-    """The documented production configuration, as written, starts with no deploy warnings."""
+def check_deploy_with_env_example(tmp_path, **changes: str) -> subprocess.CompletedProcess:
+    """`manage.py check --deploy` in the image's environment plus env.example's required values."""
     required = {name: value for name, (value, is_required) in env_example().items() if is_required}
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in configuration_variables() and not key.startswith("SECURE_")
-    }
-    environment.update(required)
+    environment = {key: value for key, value in os.environ.items() if key not in configuration_variables()}
     environment.update(image_env(dockerfile_stages(), "runtime"))
-    environment["PATH"] = os.environ["PATH"]
-    result = subprocess.run(
+    environment.update(required, PATH=os.environ["PATH"], **changes)
+    # The image's data folders, here in a temporary folder.
+    for name in ("MEDIA_ROOT", "STORYBANK_VAR_DIR", "STATIC_ROOT", "HF_HOME"):
+        environment[name] = str(tmp_path / name.lower())
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=environment,
@@ -117,6 +117,17 @@ def test_env_example_values_pass_django_deploy_checks():
         text=True,
         timeout=120,
     )
+
+
+def test_the_env_example_placeholder_secret_key_stops_start_up(tmp_path):
+    result = check_deploy_with_env_example(tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 40 characters" in result.stderr
+
+
+def test_env_example_values_with_a_real_key_pass_django_deploy_checks(tmp_path):
+    """The documented production configuration, once given its secret, has no deploy warnings."""
+    result = check_deploy_with_env_example(tmp_path, SECRET_KEY=secrets.token_urlsafe(50))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
@@ -235,6 +246,43 @@ def test_every_runtime_dependency_is_pinned_in_the_lock_file_at_the_tested_versi
     assert not drift, f"installed vs locked: {drift}"
 
 
+def modules_the_code_needs() -> dict[str, str]:
+    """Top-level module -> where it is needed: imports in first-party code, and dotted paths in settings."""
+    needed: dict[str, str] = {}
+    for path in first_party_sources():
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                needed.setdefault(name.split(".")[0], str(path.relative_to(ROOT)))
+    dotted = [*settings.INSTALLED_APPS, *settings.MIDDLEWARE]
+    dotted += [storage["BACKEND"] for storage in settings.STORAGES.values()]
+    dotted += [backend["BACKEND"] for backend in settings.TASKS.values()]
+    for name in dotted:
+        needed.setdefault(name.split(".")[0], "settings")
+    needed.setdefault("psycopg", "DATABASE_URL=postgres://… in compose.yaml")
+    return needed
+
+
+def test_the_image_installs_every_package_the_code_imports():
+    """Nothing the site needs at run time may come only with the test tools."""
+    first_party = set(FIRST_PARTY)
+    providers = importlib.metadata.packages_distributions()
+    runtime = set(runtime_distributions())
+    missing = {}
+    for module, needed_by in modules_the_code_needs().items():
+        if module in sys.stdlib_module_names or module in first_party or module == "__future__":
+            continue
+        distributions = {canonicalize_name(name) for name in providers.get(module, [])}
+        if not distributions & runtime:
+            missing[module] = needed_by
+    assert "wagtail" in modules_the_code_needs() and "whitenoise" in modules_the_code_needs()
+    assert not missing, f"imported but not a runtime dependency in pyproject.toml: {missing}"
+
+
 def test_web_and_workers_share_the_media_volume_at_media_root():
     config = compose()
     media_root = image_env(dockerfile_stages(), "runtime")["MEDIA_ROOT"]
@@ -251,6 +299,8 @@ def test_workers_can_be_scaled_out():
     assert "container_name" not in worker
     assert "ports" not in worker
     assert worker["healthcheck"] == {"disable": True}, "the image's HTTP health check does not apply"
+    # SIGTERM from `docker stop` reaches the worker even while it is still loading the model.
+    assert worker["init"] is True
 
 
 def test_services_start_after_what_they_depend_on():
@@ -305,6 +355,10 @@ def test_the_gpu_variant_reserves_a_gpu_and_uses_cuda_with_a_larger_model():
     (device,) = worker["deploy"]["resources"]["reservations"]["devices"]
     assert device["driver"] == "nvidia" and device["capabilities"] == ["gpu"]
     assert worker["command"] == ["python", "manage.py", "run_worker"]
+    # CTranslate2 finds cuBLAS and cuDNN in the gpu image's virtualenv.
+    library_path = image_env(dockerfile_stages(), "gpu")["LD_LIBRARY_PATH"].split(":")
+    assert {path.rsplit("/", 2)[-2] for path in library_path} == {"cublas", "cudnn"}
+    assert all(path.startswith("/opt/venv/lib/python3.11/site-packages/nvidia/") for path in library_path)
 
 
 def test_secrets_and_local_state_stay_out_of_the_image():

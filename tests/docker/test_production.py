@@ -128,7 +128,13 @@ def static_root(tmp_path_factory) -> Path:
         environment.pop(key)
     environment.update(image_env(dockerfile_stages(), "runtime"))
     environment.update(assignments)
-    environment.update(PATH=os.environ["PATH"], STATIC_ROOT=str(tmp_path / "staticfiles"))
+    environment.update(
+        PATH=os.environ["PATH"],
+        STATIC_ROOT=str(tmp_path / "staticfiles"),
+        MEDIA_ROOT=str(tmp_path / "media"),
+        STORYBANK_VAR_DIR=str(tmp_path / "var"),
+        HF_HOME=str(tmp_path / "models"),
+    )
     run_manage(environment, *command[2:], timeout=600)
     return tmp_path / "staticfiles"
 

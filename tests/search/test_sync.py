@@ -247,3 +247,19 @@ def test_document_carries_the_story_page_url_body_and_transcript(built_index):
     assert document["url"] == story.url
     assert document["body"] == "Rich text & more Ask early Ada"
     assert document["transcript"] == [{"start": 1.5, "end": 3.0, "text": "hello there"}]
+
+
+def test_index_from_an_older_schema_is_not_read_and_update_rebuilds_it(built_index):
+    from search.backends.embedded import SCHEMA_FILE
+
+    schema_file = built_index.root / built_index._current_target() / SCHEMA_FILE
+    schema_file.write_text('{"schema_version": 0}')
+    reader = EmbeddedBackend(built_index.root)  # a web process started after the upgrade
+    assert "older version" in reader.health()["error"]
+    page = search_stories(SearchQuery.from_params({"q": "kanban"}), AnonymousUser())
+    assert page.unavailable or page.total == 1
+    output = StringIO()
+    call_command("search_index", "update", stdout=output)
+    assert "Built the search index: 1 stories." in output.getvalue()
+    assert reader.count() == 1 and found("kanban") == ["Existing story about kanban boards"]
+    assert reader.health()["ok"] is True

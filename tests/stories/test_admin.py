@@ -11,8 +11,8 @@ from tests.factories import (
     library,
     make_clip,
     make_editor,
-    make_storyteller,
     make_story,
+    make_storyteller,
 )
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +104,9 @@ def test_publishing_without_consent_is_refused_with_a_message(client):
     story = make_story(publish=False)
 
     response = client.post(
-        edit_url(story), story_form(story, themes=[ThemeFactory()], consent=False, action="publish"), follow=True
+        edit_url(story),
+        story_form(story, themes=[ThemeFactory()], consent=False, action="publish"),
+        follow=True,
     )
 
     assert "the teller agreed to publish" in response.content.decode()
@@ -194,7 +196,10 @@ def test_people_listing_filters_by_team_and_review(client):
 
 def test_editor_approves_proposed_themes_in_bulk(client):
     client.force_login(make_editor())
-    proposed = [ThemeFactory(name="Hackathons", is_approved=False), ThemeFactory(name="Mentoring", is_approved=False)]
+    proposed = [
+        ThemeFactory(name="Hackathons", is_approved=False),
+        ThemeFactory(name="Mentoring", is_approved=False),
+    ]
     url = reverse("wagtail_bulk_action", args=("stories", "theme", "approve_themes"))
     listing = reverse(Theme.snippet_viewset.get_url_name("list"))
     url += "?" + "&".join(f"id={theme.pk}" for theme in proposed) + f"&next={listing}"

@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import make_story
-from tests.stories.public_fixtures import (  # noqa: F401  (fixtures)
-    ada,
-    add_transcript,
-    pricing,
-    signed_in_client,
-    staff_user,
-    time_saved,
-)
+from tests.stories.public_fixtures import *  # noqa: F403  (pytest fixtures: ada, pricing, signed_in_client…)
+from tests.stories.public_fixtures import add_transcript
 
 pytestmark = pytest.mark.django_db
 STORIES = "/api/v2/pages/?type=stories.StoryPage&fields=*"

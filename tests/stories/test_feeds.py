@@ -7,16 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.factories import make_story
-from tests.stories.public_fixtures import (  # noqa: F401  (fixtures)
-    ada,
-    days_ago,
-    grace,
-    onboarding,
-    pricing,
-    set_published,
-    signed_in_client,
-    staff_user,
-)
+from tests.stories.public_fixtures import *  # noqa: F403  (pytest fixtures: ada, pricing, signed_in_client…)
+from tests.stories.public_fixtures import days_ago, set_published
 
 pytestmark = pytest.mark.django_db
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -7,7 +7,7 @@ from django.test import Client
 
 from stories.models import HelpfulVote, StoryPage
 from tests.factories import UserFactory, make_story
-from tests.stories.public_fixtures import signed_in_client, staff_user  # noqa: F401  (fixtures)
+from tests.stories.public_fixtures import *  # noqa: F403  (pytest fixtures: ada, pricing, signed_in_client…)
 
 pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}

@@ -10,19 +10,8 @@ from wagtail.rich_text import RichText
 
 from stories.models import Clip, StoryPage
 from tests.factories import OutcomeTypeFactory, PersonFactory, make_story
-from tests.stories.public_fixtures import (  # noqa: F401  (fixtures)
-    ada,
-    add_transcript,
-    attach_clip,
-    days_ago,
-    grace,
-    onboarding,
-    pricing,
-    set_published,
-    signed_in_client,
-    staff_user,
-    time_saved,
-)
+from tests.stories.public_fixtures import *  # noqa: F403  (pytest fixtures: ada, pricing, signed_in_client…)
+from tests.stories.public_fixtures import add_transcript, attach_clip, days_ago, set_published
 
 pytestmark = pytest.mark.django_db
 
@@ -402,3 +391,43 @@ def test_story_pages_never_serve_unpublished_changes(client):
     html = client.get(StoryPage.objects.get(pk=story.pk).url).content.decode()
     assert "Published title" in html
     assert "Draft title not yet approved" not in html
+
+
+def test_editor_preview_renders_a_draft_with_its_transcript(signed_in_client):
+    draft = make_story(title="Draft under review", publish=False)
+    draft = StoryPage.objects.get(pk=draft.pk)
+    add_transcript(draft, [(2.0, 3.0, "Draft words.")])
+    response = draft.make_preview_request()
+    html = response.rendered_content if hasattr(response, "rendered_content") else response.content.decode()
+    assert "Draft under review" in html
+    assert "Draft words." in html
+
+
+def test_editor_preview_renders_a_story_never_saved():
+    from stories.models import StoryIndexPage
+
+    story = StoryPage(title="Brand new", aha="A first aha.", consent=True)
+    story.set_url_path(StoryIndexPage.objects.get())
+    response = story.make_preview_request()
+    html = response.rendered_content if hasattr(response, "rendered_content") else response.content.decode()
+    assert "Brand new" in html and "A first aha." in html
+
+
+def test_story_page_shows_cover_and_body_images_with_their_alt_text(client):
+    from wagtail_factories import ImageFactory
+
+    cover = ImageFactory(title="Cover", description="A whiteboard full of arrows")
+    sketch = ImageFactory(title="Sketch", description="The first rough sketch")
+    story = make_story(
+        title="Illustrated",
+        cover_image=cover,
+        body=[("image", {"image": sketch, "caption": "Where it started"})],
+    )
+    html = client.get(story.url).content.decode()
+    assert re.search(
+        r'<img alt="A whiteboard full of arrows" class="story-cover"[^>]*src="/media/images/', html
+    )
+    assert re.search(r'<img alt="The first rough sketch"[^>]*src="/media/images/', html)
+    assert "<figcaption>Where it started</figcaption>" in html
+    card = client.get("/stories/").content.decode()
+    assert re.search(r'<img alt="" class="story-card__image"', card)

@@ -5,17 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import make_story
-from tests.stories.public_fixtures import (  # noqa: F401  (fixtures)
-    ada,
-    add_transcript,
-    days_ago,
-    grace,
-    pricing,
-    set_published,
-    signed_in_client,
-    staff_user,
-    time_saved,
-)
+from tests.stories.public_fixtures import *  # noqa: F403  (pytest fixtures: ada, pricing, signed_in_client…)
+from tests.stories.public_fixtures import add_transcript, days_ago, set_published
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,12 @@ class Command(BaseCommand):
     help = "Export every story (drafts too) as JSON Lines (default) or CSV, to FILE or standard output."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", nargs="?", default="-", help='Where to write; "-" (default) is standard output.')
-        parser.add_argument("--format", choices=["jsonl", "csv"], default=None, help="Default: jsonl, or csv for *.csv.")
+        parser.add_argument(
+            "file", nargs="?", default="-", help='Where to write; "-" (default) is standard output.'
+        )
+        parser.add_argument(
+            "--format", choices=["jsonl", "csv"], default=None, help="Default: jsonl, or csv for *.csv."
+        )
 
     def handle(self, *args, **options):
         path = options["file"]

@@ -8,14 +8,18 @@ from stories.importing import DEFAULT_BATCH_SIZE, import_stories
 
 class Command(BaseCommand):
     help = (
-        "Import stories from a JSON Lines or CSV file (\"-\" reads standard input). Stories are keyed "
+        'Import stories from a JSON Lines or CSV file ("-" reads standard input). Stories are keyed '
         "by external_id: importing again updates them. Bad lines are reported and skipped."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help='The file to read, or "-" for standard input.')
-        parser.add_argument("--format", choices=["jsonl", "csv"], help="Default: from the extension or content.")
-        parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Stories per transaction.")
+        parser.add_argument(
+            "--format", choices=["jsonl", "csv"], help="Default: from the extension or content."
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Stories per transaction."
+        )
         parser.add_argument(
             "--skip-search-index", action="store_true", help="Do not rebuild the search index afterwards."
         )

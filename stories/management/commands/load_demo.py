@@ -20,7 +20,9 @@ class Command(BaseCommand):
             self.stdout.write("Demo content is already loaded.")
             return
         self.stdout.write(
-            self.style.SUCCESS(f"Demo content: {created['stories']} stories and {created['people']} people added.")
+            self.style.SUCCESS(
+                f"Demo content: {created['stories']} stories and {created['people']} people added."
+            )
         )
         if not options["skip_search_index"] and "search_index" in get_commands():
             call_command("search_index", "update", stdout=self.stdout)

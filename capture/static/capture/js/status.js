@@ -35,9 +35,8 @@ function render(root, status) {
   root.querySelector("[data-progress-text]").textContent = String(status.progress);
   if (status.state === "drafted") {
     const link = root.querySelector("[data-admin-link]");
-    if (status.admin_url) link.href = status.admin_url;
-    const title = root.querySelector("[data-story-title]");
-    if (title && status.story_title) title.textContent = status.story_title;
+    if (status.story_url) link.href = status.story_url;
+    link.textContent = status.story_title ? `Open the draft: “${status.story_title}”` : "Open the draft";
     root.querySelector("[data-transcript]").innerHTML = paragraphs(status.transcript || "");
   }
   if (status.state === "failed") {

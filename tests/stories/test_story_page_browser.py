@@ -1,4 +1,5 @@
-"""The transcript player in a real browser: ?t= seeks once metadata loads, lines seek and highlight."""
+"""The story page in a real browser: the transcript player (?t=, click to seek, highlight), "This helped me"
+without a reload, and no serious accessibility violations."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files import File
+from django.test import Client
 
 from stories.models import Clip, StoryPage
-from tests.factories import make_story
+from tests.factories import UserFactory, make_story
 from tests.stories.public_fixtures import add_transcript
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -23,6 +26,7 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--autoplay-policy=no-user-gesture-required",
 ]
+AXE_JS = Path(__file__).resolve().parents[1] / "browser" / "vendor" / "axe.min.js"
 LINES = [
     (0.0, 10.0, "Opening line."),
     (10.0, 10.8, "A short beat."),
@@ -132,3 +136,44 @@ def test_clicking_a_line_plays_from_it_and_the_highlight_follows_playback(
         timeout=15_000,
     )
     assert browser_page.evaluate("() => document.querySelector('audio').paused") is False
+
+
+@pytest.fixture
+def reader_session(story_path) -> str:
+    """A signed-in reader's session cookie, made before the browser starts."""
+    client = Client()
+    client.force_login(UserFactory(username="reader"))
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def test_this_helped_me_toggles_without_reloading_the_page(
+    live_server, reader_session, browser_page, story_path
+):
+    browser_page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": reader_session, "url": live_server.url}]
+    )
+    browser_page.goto(f"{live_server.url}{story_path}")
+    button = browser_page.get_by_role("button", name="This helped me")
+    assert button.get_attribute("aria-pressed") == "false"
+    browser_page.evaluate("() => { window.notReloaded = true; }")
+    button.click()
+    browser_page.wait_for_function(
+        "() => document.querySelector('[data-helpful-button]').ariaPressed === 'true'"
+    )
+    assert (
+        browser_page.locator(".helpful__count").inner_text() == "1 person found this helpful, including you."
+    )
+    button.click()
+    browser_page.wait_for_function(
+        "() => document.querySelector('[data-helpful-button]').ariaPressed === 'false'"
+    )
+    assert browser_page.locator(".helpful__count").inner_text() == "0 people found this helpful."
+    assert browser_page.evaluate("() => window.notReloaded") is True
+
+
+def test_story_page_has_no_serious_accessibility_violations(live_server, browser_page, story_path):
+    browser_page.goto(f"{live_server.url}{story_path}?t=83")
+    browser_page.add_script_tag(path=str(AXE_JS))
+    result = browser_page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [(v["id"], v["help"]) for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
