@@ -240,7 +240,12 @@ def decode_audio(path: str | Path) -> np.ndarray:
             chunks.append(resampled.to_ndarray().reshape(-1))
     if not chunks:
         return np.zeros(0, dtype=np.float32)
-    return np.concatenate(chunks).astype(np.float32) / 32768.0
+    samples = np.concatenate(chunks)
+    del chunks
+    audio = samples.astype(np.float32)
+    del samples
+    audio /= 32768.0
+    return audio
 
 
 def extract_poster_frame(path: str | Path, *, at_fraction: float = 0.25) -> bytes | None:

@@ -112,28 +112,73 @@ class Transcription:
         return " ".join(text for _start, _end, text in self.segments).strip()
 
 
+def quiet_cut_points(
+    samples: np.ndarray, *, sample_rate: int = 16_000, piece_seconds: float = 120
+) -> list[int]:
+    """Where to cut long audio into pieces of about `piece_seconds`: the quietest 100 ms near each mark.
+
+    Whisper reads 30-second windows anyway and we do not carry text between them, so cutting in a
+    pause costs nothing in accuracy, while it bounds the memory the spectrogram of a long clip takes.
+    """
+    total = len(samples)
+    piece = int(piece_seconds * sample_rate)
+    if total <= piece * 1.5:
+        return [0, total]
+    frame = sample_rate // 10
+    search = 5 * sample_rate
+    cuts = [0]
+    mark = piece
+    while total - mark > piece // 2:
+        window = samples[max(mark - search, cuts[-1] + frame) : min(mark + search, total - frame)]
+        usable = len(window) // frame * frame
+        if usable:
+            energy = np.square(window[:usable].reshape(-1, frame)).mean(axis=1)
+            cut = max(mark - search, cuts[-1] + frame) + int(np.argmin(energy)) * frame + frame // 2
+        else:
+            cut = mark
+        cuts.append(cut)
+        mark = cut + piece
+    cuts.append(total)
+    return cuts
+
+
 def transcribe_audio(
-    audio: np.ndarray | str,
+    audio: np.ndarray,
     *,
     hotwords: str | None = None,
     on_progress: Callable[[float], None] | None = None,
+    sample_rate: int = 16_000,
 ) -> Transcription:
-    """Transcribe with voice-activity filtering; `on_progress` gets seconds transcribed so far."""
+    """Transcribe 16 kHz mono samples with voice-activity filtering, a long clip in pieces cut at pauses.
+
+    `on_progress` is called with the seconds transcribed so far.
+    """
     model = load_model()
     multilingual = bool(getattr(model.model, "is_multilingual", False))
-    segments, info = model.transcribe(
-        audio,
-        language=None if multilingual else "en",
-        beam_size=beam_size(),
-        vad_filter=True,
-        hotwords=hotwords or None,
-        condition_on_previous_text=False,
-    )
-    result = Transcription(language=info.language or "", duration=float(info.duration or 0))
-    for segment in segments:
-        text = segment.text.strip()
-        if text:
-            result.segments.append((round(segment.start, 2), round(segment.end, 2), text))
+    language = None if multilingual else "en"
+    result = Transcription(duration=len(audio) / sample_rate)
+    cuts = quiet_cut_points(audio, sample_rate=sample_rate)
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        offset = start / sample_rate
+        segments, info = model.transcribe(
+            audio[start:end],
+            language=language,
+            beam_size=beam_size(),
+            vad_filter=True,
+            hotwords=hotwords or None,
+            condition_on_previous_text=False,
+        )
+        for segment in segments:
+            text = segment.text.strip()
+            if text:
+                result.segments.append(
+                    (round(offset + segment.start, 2), round(offset + segment.end, 2), text)
+                )
+            if on_progress is not None:
+                on_progress(offset + float(segment.end))
+        # One language for the whole clip: the first piece's, detected once.
+        language = language or info.language
+        result.language = result.language or info.language or ""
         if on_progress is not None:
-            on_progress(float(segment.end))
+            on_progress(end / sample_rate)
     return result

@@ -70,6 +70,16 @@ def shown_result(result: StoryResult) -> ShownResult:
     return ShownResult(story, title_html, snippets[:2], _transcript_hits(story, hit.transcript_hits))
 
 
+FACET_VALUES_SHOWN = 8
+
+
+def facet_group(facet: str, values: list) -> dict:
+    """A facet's values: the top few and every chosen one up front, the rest behind "More"."""
+    shown = [value for index, value in enumerate(values) if index < FACET_VALUES_SHOWN or value.selected]
+    more = [value for value in values if value not in shown]
+    return {"name": facet, "title": FACET_TITLES[facet], "values": shown, "more": more}
+
+
 def page_links(page: SearchPage) -> list[dict]:
     """Numbered links around the current page, with gaps shown as None."""
     current, last = page.query.page, page.page_count
@@ -89,10 +99,7 @@ def page_context(page: SearchPage) -> dict:
         "search": page,
         "query": query,
         "results": [shown_result(result) for result in page.results],
-        "facet_groups": [
-            {"name": facet, "title": FACET_TITLES[facet], "values": page.facets.get(facet, [])}
-            for facet in FACETS
-        ],
+        "facet_groups": [facet_group(facet, page.facets.get(facet, [])) for facet in FACETS],
         "chips": [
             {
                 "facet": FACET_TITLES.get(facet, facet.title()),

@@ -172,9 +172,14 @@ def search_request(query: SearchQuery, search: Search) -> Search:
         search = search.post_filter(_all_of(filter_clauses(filters, include_staff=True)))
     for facet, size in FACET_SIZES.items():
         others = filter_clauses(query.filters_except(facet), include_staff=True)
-        search.aggs.bucket(facet, "filter", filter=_all_of(others)).bucket(
-            "values", "terms", field=FILTER_FIELDS[facet], size=size
-        )
+        facet_aggregation = search.aggs.bucket(facet, "filter", filter=_all_of(others))
+        facet_aggregation.bucket("values", "terms", field=FILTER_FIELDS[facet], size=size)
+        chosen = filters.get(facet)
+        if chosen:  # chosen values are counted even when they fall outside the top `size`
+            typed = [int(value) for value in chosen] if facet == "year" else [str(value) for value in chosen]
+            facet_aggregation.bucket(
+                "selected", "terms", field=FILTER_FIELDS[facet], include=typed, size=len(typed)
+            )
     if query.text:
         search = search.highlight_options(
             **HIGHLIGHT_TAGS, fragment_size=SNIPPET_CHARACTERS, number_of_fragments=1, no_match_size=0
@@ -208,8 +213,13 @@ def parse_search_response(body: dict) -> SearchResults:
         hits.append(hit)
     facets = {}
     for facet in FACET_SIZES:
-        buckets = body.get("aggregations", {}).get(facet, {}).get("values", {}).get("buckets", [])
+        aggregation = body.get("aggregations", {}).get(facet, {})
+        buckets = aggregation.get("values", {}).get("buckets", [])
         facets[facet] = [FacetValue(str(bucket["key"]), "", bucket["doc_count"]) for bucket in buckets]
+        shown = {value.value for value in facets[facet]}
+        for bucket in aggregation.get("selected", {}).get("buckets", []):
+            if str(bucket["key"]) not in shown:
+                facets[facet].append(FacetValue(str(bucket["key"]), "", bucket["doc_count"]))
     return SearchResults(total=body["hits"]["total"]["value"], hits=hits, facets=facets)
 
 

@@ -277,7 +277,19 @@ class EmbeddedBackend(SearchBackend):
             for name in names:
                 buckets = answer.get(name, {}).get("buckets", [])
                 facets[name] = [FacetValue(str(bucket["key"]), "", bucket["doc_count"]) for bucket in buckets]
+                shown = {value.value for value in facets[name]}
+                for selected in query.filters().get(name, ()):
+                    if str(selected) not in shown:  # chosen, but outside the top values: count it too
+                        count = self._count_with(searcher, facet_query, name, selected)
+                        facets[name].append(FacetValue(str(selected), "", count))
         return facets
+
+    def _count_with(self, searcher, facet_query: Query, facet: str, value) -> int:
+        typed = int(value) if facet == "year" else str(value)
+        narrowed = Query.boolean_query(
+            [(Occur.Must, facet_query), (Occur.Must, Query.term_query(SCHEMA, FILTER_FIELDS[facet], typed))]
+        )
+        return searcher.search(narrowed, limit=1, count=True).count
 
     def _hits(self, searcher, text_query: Query | None, raw_hits) -> list[SearchHit]:
         generators = {}

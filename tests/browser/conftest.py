@@ -196,9 +196,12 @@ def artifacts(request) -> Path:
     return folder
 
 
-def open_page(browser, request, artifacts: Path, *, viewport=DESKTOP, base_url: str = ""):
-    """A new browser context and page that records console output and, on failure, the HTML."""
-    context = browser.new_context(viewport=viewport, base_url=base_url)
+def open_page(browser, request, artifacts: Path, *, viewport=DESKTOP, base_url: str = "", storage_state=None):
+    """A new browser context and page that records console output and, on failure, the HTML.
+
+    `storage_state` (from `signed_in_state`) opens the page already signed in.
+    """
+    context = browser.new_context(viewport=viewport, base_url=base_url, storage_state=storage_state)
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
@@ -244,7 +247,18 @@ def sign_in(page, username: str, password: str, next_path: str = "/") -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def signed_in_state(browser, base_url: str, username: str, password: str) -> dict:
+    """Cookies of a session signed in once per test run, so tests reuse a login instead of repeating it."""
+    key = ("signed-in", base_url, username)
+    if key not in _SHARED:
+        context = browser.new_context(base_url=base_url)
+        sign_in(context.new_page(), username, password)
+        _SHARED[key] = context.storage_state()
+        context.close()
+    return _SHARED[key]
 
 
 def axe_violations(page, *, impacts=("serious", "critical")) -> list[dict]:

@@ -5,7 +5,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ADMIN, STAFF, open_page, sign_in, snap, speak_to_wav, wait_until
+from tests.browser.conftest import (
+    ADMIN,
+    STAFF,
+    axe_violations,
+    open_page,
+    signed_in_state,
+    snap,
+    speak_to_wav,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.whisper]
 
@@ -32,8 +41,10 @@ def test_spoken_story_becomes_a_draft_is_corrected_and_plays_from_the_searched_m
     clip = speak_to_wav(SPOKEN, tmp_path / "invoices.wav", rate=140)
 
     # The storyteller uploads the clip and stays on the status page while the worker transcribes.
-    teller = open_page(chromium, request, artifacts, base_url=live_storybank.base_url)
-    sign_in(teller, *STAFF, next_path="/share/voice/")
+    base_url = live_storybank.base_url
+    teller = open_page(
+        chromium, request, artifacts, base_url=base_url, storage_state=signed_in_state(chromium, base_url, *STAFF)
+    )
     teller.goto("/share/voice/")
     upload = teller.get_by_role("region", name="Upload a recording")
     upload.get_by_label("One clip with the whole story").check()
@@ -54,16 +65,14 @@ def test_spoken_story_becomes_a_draft_is_corrected_and_plays_from_the_searched_m
     expect(teller.get_by_text("Your draft is ready and has gone to the editors for review.")).to_be_visible()
     expect(teller.locator("[data-transcript]")).to_contain_text("invoices")
     snap(teller, artifacts, "3-voice-status-draft-ready")
+    assert axe_violations(teller) == []
 
     story_id = int(teller.locator("[data-admin-link]").get_attribute("href").rstrip("/").split("/")[-2])
 
     # The editor corrects the misheard line in the transcript, picks a theme, and publishes.
-    editor = open_page(chromium, request, artifacts, base_url=live_storybank.base_url)
-    editor.goto("/admin/login/")
-    editor.get_by_label("Username").fill(ADMIN[0])
-    editor.get_by_label("Password").fill(ADMIN[1])
-    editor.get_by_role("button", name="Sign in").click()
-    editor.wait_for_url(re.compile(r"/admin/$"))
+    editor = open_page(
+        chromium, request, artifacts, base_url=base_url, storage_state=signed_in_state(chromium, base_url, *ADMIN)
+    )
     editor.goto(f"/admin/pages/{story_id}/edit/")
     editor.get_by_role("tab", name="Media & transcript").click()
     segments = editor.locator("textarea[name^='transcript_segments-'][name$='-text']")
@@ -114,3 +123,4 @@ def test_spoken_story_becomes_a_draft_is_corrected_and_plays_from_the_searched_m
     )
     expect(reader.get_by_text(re.compile(r"Starts at \d+:\d\d"))).to_be_visible()
     snap(reader, artifacts, "6-story-plays-from-moment")
+    assert axe_violations(reader) == [], "the story page with its clip and transcript"

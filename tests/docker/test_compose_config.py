@@ -155,7 +155,7 @@ def test_compose_runs_the_worker_the_migrations_and_the_index_rebuild():
         assert services[job]["restart"] == "no"
 
 
-def test_the_web_service_runs_gunicorn_with_the_wsgi_application():
+def test_the_web_service_runs_gunicorn_with_the_wsgi_application(monkeypatch):
     stages = dockerfile_stages()
     web = compose()["services"]["web"]
     command = web.get("command") or exec_form(effective(stages, "runtime", "CMD"))
@@ -164,9 +164,10 @@ def test_the_web_service_runs_gunicorn_with_the_wsgi_application():
     application = getattr(importlib.import_module(module_name), attribute)
     assert callable(application)
     config_path = ROOT / command[command.index("--config") + 1]
+    port = image_env(stages, "runtime")["PORT"]
+    monkeypatch.setenv("PORT", port)
     config: dict = {}
     exec(compile(config_path.read_text(), str(config_path), "exec"), config)
-    port = image_env(stages, "runtime")["PORT"]
     assert config["bind"] == [f"0.0.0.0:{port}"]
     assert web["ports"][0].endswith(f":{port}")
 

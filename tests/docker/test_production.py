@@ -61,6 +61,7 @@ def postgres_url() -> str | None:
 def base_environment(tmp_path: Path) -> dict[str, str]:
     """The process environment without Storybank's own variables, plus production values."""
     configuration = set(variables_read_by_code()) - {"DJANGO_SETTINGS_MODULE"}
+    configuration.add("GUNICORN_CMD_ARGS")
     environment = {key: value for key, value in os.environ.items() if key not in configuration}
     environment.update(
         DEBUG="0",

@@ -180,6 +180,15 @@ def test_facet_counts_apply_the_other_filters_but_not_their_own(library):
     assert page.total == 2
 
 
+def test_a_chosen_value_outside_the_top_values_keeps_its_count(library, monkeypatch):
+    from search.backends.base import FACET_SIZES
+
+    monkeypatch.setitem(FACET_SIZES, "theme", 1)
+    page = find(theme="onboarding")
+    assert counts(page, "theme")["onboarding"] == 1
+    assert [value.value for value in page.facets["theme"] if value.selected] == ["onboarding"]
+
+
 def test_facets_follow_the_text_query(library):
     page = find(q="questions")
     assert counts(page, "theme") == {"customer-support": 1, "onboarding": 1}

@@ -91,8 +91,17 @@ def test_filters_go_in_post_filter_and_each_facet_applies_only_the_others():
         "bool": {"filter": [{"terms": {"person": ["ada", "grace"]}}, {"terms": {"year": [2024]}}]}
     }
     assert facet_filter(request, "outcome") == request["post_filter"]
-    assert request["aggs"]["year"]["aggs"] == {"values": {"terms": {"field": "year", "size": 50}}}
-    assert request["aggs"]["person"]["aggs"] == {"values": {"terms": {"field": "person", "size": 30}}}
+    assert request["aggs"]["year"]["aggs"] == {
+        "values": {"terms": {"field": "year", "size": 50}},
+        "selected": {"terms": {"field": "year", "include": [2024], "size": 1}},
+    }
+    assert request["aggs"]["person"]["aggs"] == {
+        "values": {"terms": {"field": "person", "size": 30}},
+        "selected": {"terms": {"field": "person", "include": ["ada", "grace"], "size": 2}},
+    }
+    assert request["aggs"]["outcome"]["aggs"] == {
+        "values": {"terms": {"field": "outcome_types.slug", "size": 20}}
+    }
 
 
 def test_without_filters_facets_count_everything_visible():
@@ -278,7 +287,11 @@ def test_answers_become_hits_with_highlights_segments_and_facets():
             ],
         },
         "aggregations": {
-            "theme": {"doc_count": 12, "values": {"buckets": [{"key": "data", "doc_count": 4}]}},
+            "theme": {
+                "doc_count": 12,
+                "values": {"buckets": [{"key": "data", "doc_count": 4}]},
+                "selected": {"buckets": [{"key": "data", "doc_count": 4}, {"key": "rare", "doc_count": 1}]},
+            },
             "year": {"doc_count": 12, "values": {"buckets": [{"key": 2024, "doc_count": 12}]}},
         },
     }
@@ -290,3 +303,4 @@ def test_answers_become_hits_with_highlights_segments_and_facets():
     assert hit.transcript_hits[0].highlighted == "The <mark>scanner</mark> kept failing"
     assert [(value.value, value.count) for value in results.facets["year"]] == [("2024", 12)]
     assert results.facets["person"] == []
+    assert [(value.value, value.count) for value in results.facets["theme"]] == [("data", 4), ("rare", 1)]

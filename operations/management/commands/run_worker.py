@@ -20,7 +20,6 @@ class Command(BaseCommand):
         worker_id = new_worker_id()
         housekeeper = Housekeeper(worker_id, settings.WORKER_HEARTBEAT_SECONDS)
         housekeeper.start()
-        run_startup()
         worker = Worker(
             queue_names=options["queue_name"].split(","),
             interval=options["interval"],
@@ -32,6 +31,7 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         worker.configure_signals()
+        run_startup()
         self.stdout.write(f"Worker {worker_id} started.")
         try:
             worker.run()
