@@ -18,6 +18,8 @@ _model = None
 _model_key: tuple | None = None
 _model_lock = threading.Lock()
 
+# Long clips are transcribed in pieces of about this many seconds, cut in pauses (bounded memory).
+PIECE_SECONDS = 120
 # Whisper's prompt holds about 224 tokens; hotwords share it with the previous text.
 MAX_HOTWORD_CHARACTERS = 400
 
@@ -148,6 +150,7 @@ def transcribe_audio(
     hotwords: str | None = None,
     on_progress: Callable[[float], None] | None = None,
     sample_rate: int = 16_000,
+    piece_seconds: float = PIECE_SECONDS,
 ) -> Transcription:
     """Transcribe 16 kHz mono samples with voice-activity filtering, a long clip in pieces cut at pauses.
 
@@ -157,7 +160,7 @@ def transcribe_audio(
     multilingual = bool(getattr(model.model, "is_multilingual", False))
     language = None if multilingual else "en"
     result = Transcription(duration=len(audio) / sample_rate)
-    cuts = quiet_cut_points(audio, sample_rate=sample_rate)
+    cuts = quiet_cut_points(audio, sample_rate=sample_rate, piece_seconds=piece_seconds)
     for start, end in zip(cuts, cuts[1:], strict=False):
         offset = start / sample_rate
         segments, info = model.transcribe(

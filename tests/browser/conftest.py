@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -111,7 +112,9 @@ def live_storybank(tmp_path_factory) -> LiveStorybank:
         return
     directory = tmp_path_factory.mktemp("live-storybank")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ELASTICSEARCH_", "DJANGO_", "DATABASE_URL"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ELASTICSEARCH_", "DJANGO_", "DATABASE_URL"))
+    }
     # No DATABASE_URL: like `make run`, the SQLite database lives in STORYBANK_VAR_DIR with the
     # settings the web server and the worker need to share it (WAL, immediate transactions).
     env.update(
@@ -191,7 +194,10 @@ def chromium(playwright_driver):
 
 @pytest.fixture
 def artifacts(request) -> Path:
-    folder = ARTIFACTS / request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+    """This test's folder of screenshots (and failure files), emptied of any earlier run's."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name.replace("[", "-").replace("]", "")).strip("_")
+    folder = ARTIFACTS / name
+    shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -239,6 +245,18 @@ def phone_page(chromium, request, artifacts, live_storybank):
 
 
 def snap(page, artifacts: Path, name: str) -> None:
+    """A full-page screenshot, with lazy images loaded first so the picture shows what a reader sees."""
+    page.evaluate(
+        """async () => {
+            const images = [...document.images];
+            images.forEach((image) => { image.loading = "eager"; });
+            await Promise.all(images.filter((image) => !image.complete).map((image) => new Promise((done) => {
+                image.addEventListener("load", done, { once: true });
+                image.addEventListener("error", done, { once: true });
+                setTimeout(done, 3000);
+            })));
+        }"""
+    )
     page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
 
 

@@ -2,7 +2,15 @@
 
 import pytest
 
-from tests.browser.conftest import PHONE, STAFF, axe_violations, open_page, signed_in_state, snap, speak_to_wav
+from tests.browser.conftest import (
+    PHONE,
+    STAFF,
+    axe_violations,
+    open_page,
+    signed_in_state,
+    snap,
+    speak_to_wav,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +39,8 @@ def assert_accessible(page, artifacts, name: str) -> None:
     snap(page, artifacts, f"{name}-phone")
     phone = axe_violations(page)
     assert (desktop, phone) == ([], []), f"{name} ({page.url}): desktop {desktop}, phone {phone}"
+    script_errors = [message for message in page.console_messages if message.startswith("pageerror")]
+    assert script_errors == [], f"{name}: the page's scripts failed"
 
 
 @pytest.mark.parametrize(
@@ -52,8 +62,12 @@ def test_story_page_has_no_serious_accessibility_violations(page, artifacts, sto
     assert_accessible(page, artifacts, "story")
 
 
-def test_share_form_has_no_serious_accessibility_violations(chromium, request, artifacts, live_storybank, staff_state):
-    page = open_page(chromium, request, artifacts, base_url=live_storybank.base_url, storage_state=staff_state)
+def test_share_form_has_no_serious_accessibility_violations(
+    chromium, request, artifacts, live_storybank, staff_state
+):
+    page = open_page(
+        chromium, request, artifacts, base_url=live_storybank.base_url, storage_state=staff_state
+    )
     page.goto("/share/")
     assert_accessible(page, artifacts, "share-form")
 
@@ -61,7 +75,9 @@ def test_share_form_has_no_serious_accessibility_violations(chromium, request, a
 def test_voice_and_status_pages_have_no_serious_accessibility_violations(
     chromium, request, artifacts, live_storybank, staff_state, tmp_path
 ):
-    page = open_page(chromium, request, artifacts, base_url=live_storybank.base_url, storage_state=staff_state)
+    page = open_page(
+        chromium, request, artifacts, base_url=live_storybank.base_url, storage_state=staff_state
+    )
     page.goto("/share/voice/")
     assert_accessible(page, artifacts, "voice")
 

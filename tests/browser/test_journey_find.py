@@ -199,6 +199,8 @@ def test_visitor_finds_stories_with_the_keyboard_alone_and_never_sees_staff_only
     assert everything["total"] == staff_only["public_count"]
     assert sum(value["count"] for value in everything["facets"]["year"]) == staff_only["public_count"]
 
+    assert [message for message in page.console_messages if message.startswith("pageerror")] == []
+
     # The same search on a phone.
     phone_page.goto(f"/search/?q={SEARCH_WORD}&person={person_slug}")
     expect(phone_page.get_by_role("list", name="Active filters")).to_be_visible()

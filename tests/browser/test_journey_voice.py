@@ -35,6 +35,7 @@ SPOKEN = f"<speak>{f' {PAUSE} '.join(SENTENCES)}</speak>"
 # What the editor makes of the last line after listening to it (the small model mishears "wiki").
 CORRECTED_LINE = " ".join(SENTENCES[-2:])
 
+
 def test_spoken_story_becomes_a_draft_is_corrected_and_plays_from_the_searched_moment(
     chromium, request, artifacts, live_storybank, tmp_path
 ):
@@ -43,7 +44,11 @@ def test_spoken_story_becomes_a_draft_is_corrected_and_plays_from_the_searched_m
     # The storyteller uploads the clip and stays on the status page while the worker transcribes.
     base_url = live_storybank.base_url
     teller = open_page(
-        chromium, request, artifacts, base_url=base_url, storage_state=signed_in_state(chromium, base_url, *STAFF)
+        chromium,
+        request,
+        artifacts,
+        base_url=base_url,
+        storage_state=signed_in_state(chromium, base_url, *STAFF),
     )
     teller.goto("/share/voice/")
     upload = teller.get_by_role("region", name="Upload a recording")
@@ -56,9 +61,12 @@ def test_spoken_story_becomes_a_draft_is_corrected_and_plays_from_the_searched_m
     teller.wait_for_url(re.compile(r"/share/\d+/$"))
     status_url = teller.url
     teller.evaluate("() => { window.__sameDocument = true; }")  # gone if the page reloads
+    badge = teller.locator("[data-state-label]")
+    assert badge.text_content().strip() in {"Queued", "Transcribing"}, (
+        "the page opens before the draft exists"
+    )
     snap(teller, artifacts, "2-voice-status-waiting")
 
-    badge = teller.locator("[data-state-label]")
     expect(badge).to_have_text("Draft ready", timeout=120_000)
     assert teller.url == status_url
     assert teller.evaluate("() => window.__sameDocument === true"), "the status page reloaded itself"
@@ -71,7 +79,11 @@ def test_spoken_story_becomes_a_draft_is_corrected_and_plays_from_the_searched_m
 
     # The editor corrects the misheard line in the transcript, picks a theme, and publishes.
     editor = open_page(
-        chromium, request, artifacts, base_url=base_url, storage_state=signed_in_state(chromium, base_url, *ADMIN)
+        chromium,
+        request,
+        artifacts,
+        base_url=base_url,
+        storage_state=signed_in_state(chromium, base_url, *ADMIN),
     )
     editor.goto(f"/admin/pages/{story_id}/edit/")
     editor.get_by_role("tab", name="Media & transcript").click()

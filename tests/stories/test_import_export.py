@@ -7,7 +7,13 @@ import pytest
 from django.core.management import call_command
 from wagtail.models import Page
 
-from stories.importing import bulk_import_active, bulk_import_mode, export_stories, import_stories
+from stories.importing import (
+    bulk_import_active,
+    bulk_import_mode,
+    export_stories,
+    import_stories,
+    refresh_admin_search,
+)
 from stories.models import OutcomeType, Person, StoryIndexPage, StoryPage, Theme
 from tests.factories import PersonFactory, ThemeFactory, make_story
 
@@ -223,3 +229,16 @@ def test_import_creates_new_vocabulary_once(tmp_path):
 
     assert OutcomeType.objects.filter(name__iexact="time saved").count() == 1
     assert StoryPage.objects.count() == 3
+
+
+def test_imported_stories_become_findable_in_the_admin_search(tmp_path):
+    report = import_stories(
+        write_jsonl(tmp_path, [dict(GOOD_LINE, title="Pallets leaning after deliveries")])
+    )
+    assert not Page.objects.search("pallets leaning")
+
+    refresh_admin_search(report.written_story_ids)
+
+    assert [page.title for page in Page.objects.search("pallets leaning")] == [
+        "Pallets leaning after deliveries"
+    ]

@@ -3,7 +3,7 @@
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
-from stories.importing import DEFAULT_BATCH_SIZE, import_stories
+from stories.importing import DEFAULT_BATCH_SIZE, import_stories, refresh_admin_search
 
 
 class Command(BaseCommand):
@@ -21,7 +21,9 @@ class Command(BaseCommand):
             "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Stories per transaction."
         )
         parser.add_argument(
-            "--skip-search-index", action="store_true", help="Do not rebuild the search index afterwards."
+            "--skip-search-index",
+            action="store_true",
+            help="Update neither the site's search index nor the admin's afterwards (do it later yourself).",
         )
 
     def handle(self, *args, **options):
@@ -42,8 +44,14 @@ class Command(BaseCommand):
             self.stderr.write(f"line {line_number}: {reason}")
         style = self.style.SUCCESS if not report.failed else self.style.WARNING
         self.stdout.write(style(f"Imported stories: {report.summary()}."))
-        if report.created or report.updated:
-            if not options["skip_search_index"] and "search_index" in get_commands():
-                call_command("search_index", "update", stdout=self.stdout)
-            elif not options["skip_search_index"]:
-                self.stdout.write("Rebuild the search index to make these stories findable.")
+        if not (report.created or report.updated):
+            return
+        if options["skip_search_index"]:
+            self.stdout.write(
+                "Search indexes not updated: run `manage.py search_index update` and `update_index`."
+            )
+            return
+        indexed = refresh_admin_search(report.written_story_ids)
+        self.stdout.write(f"Admin search: {indexed} stories indexed.")
+        if "search_index" in get_commands():
+            call_command("search_index", "update", stdout=self.stdout)
