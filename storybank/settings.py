@@ -203,7 +203,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per task state change drowns everything else; failures still show.
+        "django_tasks": {"level": env_str("TASKS_LOG_LEVEL", "WARNING")},
+        "django_tasks_db": {"level": env_str("TASKS_LOG_LEVEL", "WARNING")},
+    },
 }
 
 # Static files are served by whitenoise; in development straight from the apps' static folders.

@@ -111,6 +111,7 @@ def _timestamp(value: str | None) -> int:
 
 def tantivy_document(document: dict) -> Document:
     """The story document in this index's fields."""
+    names = " ".join(person_names(document))
     fields = {
         "id": document["id"],
         "fingerprint": document["fingerprint"],
@@ -118,13 +119,13 @@ def tantivy_document(document: dict) -> Document:
         "aha": document["aha"],
         "outcome": document["outcome"],
         "context": document["context"],
-        "people_text": " ".join(person_names(document)),
+        "people_text": names,
         "themes_text": " ".join(theme["name"] for theme in document["themes"]),
         "outcomes_text": " ".join(outcome["name"] for outcome in document["outcome_types"]),
         "transcript_text": document["transcript_text"],
         "body": document["body"],
         "title_prefix": document["title"],
-        "people_prefix": " ".join(person_names(document)),
+        "people_prefix": names,
         "theme_slug": [theme["slug"] for theme in document["themes"]],
         "person_slug": person_slugs(document),
         "outcome_slug": [outcome["slug"] for outcome in document["outcome_types"]],
@@ -137,7 +138,8 @@ def tantivy_document(document: dict) -> Document:
     }
     if document["year"]:
         fields["year"] = document["year"]
-    return Document.from_dict({key: value for key, value in fields.items() if value != []}, SCHEMA)
+    # Plain keyword construction is about twice as fast as from_dict(); every number field is i64.
+    return Document(**{key: value for key, value in fields.items() if value != []})
 
 
 def _filter(query: Query) -> Query:

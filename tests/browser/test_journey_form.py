@@ -66,8 +66,9 @@ def test_story_told_by_form_is_approved_and_found_under_its_new_theme(
     expect(mine.locator(".badge").first).to_have_text("In review")
     snap(teller, artifacts, "3-my-stories-in-review")
 
-    # The editor signs in to the admin and approves the proposed theme in the snippet admin, so
-    # the story is filed under a theme readers can see (unapproved themes are hidden on pages).
+    # The editor signs in to the admin and approves the proposed theme from the dashboard's link to
+    # the proposed themes ("tick them in the list and choose Approve"), so the story is filed under a
+    # theme readers can see: story pages and the share form only show approved themes.
     editor = open_page(chromium, request, artifacts, base_url=live_storybank.base_url)
     editor.goto("/admin/login/")
     editor.get_by_label("Username").fill(ADMIN[0])
@@ -75,11 +76,11 @@ def test_story_told_by_form_is_approved_and_found_under_its_new_theme(
     editor.get_by_role("button", name="Sign in").click()
     editor.wait_for_url(re.compile(r"/admin/$"))
     editor.get_by_role("link", name=re.compile("proposed theme")).first.click()
-    theme_row = editor.get_by_role("row").filter(has_text=theme)
-    theme_row.get_by_role("link", name=theme).click()
-    editor.get_by_label("Is approved").check()
-    editor.get_by_role("button", name="Save").first.click()
-    editor.wait_for_load_state()
+    editor.get_by_role("row").filter(has_text=theme).get_by_role("checkbox", name="Select").check()
+    editor.get_by_role("link", name="Approve the selected themes").click()
+    expect(editor.get_by_role("link", name=theme)).to_be_visible()
+    editor.get_by_role("button", name="Yes, approve").click()
+    expect(editor.get_by_text("1 theme approved.")).to_be_visible()
     assert live_storybank.query(
         "import json; from stories.models import Theme; "
         f"print(json.dumps(Theme.objects.get(name={theme!r}).is_approved))"

@@ -111,8 +111,14 @@ def test_spoken_story_becomes_a_draft_is_corrected_and_plays_from_the_searched_m
     assert story["live"]
     assert CORRECTED_LINE in story["transcript"]
 
-    # A reader searches a word the teller said; the transcript hit plays the clip from that moment.
+    # A reader searches words the teller said: one Whisper heard, and the one the editor corrected;
+    # the transcript hit plays the clip from that moment.
     reader = open_page(chromium, request, artifacts, base_url=live_storybank.base_url)
+    wait_until(
+        lambda: reader.goto("/search/?q=invoices") and reader.locator(f"a[href='{story['url']}']").count(),
+        timeout=30,
+        message="the published story in search",
+    )
 
     def result_with_hit():
         reader.goto("/search/?q=wiki")

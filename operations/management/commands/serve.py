@@ -17,6 +17,16 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=settings.PORT)
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
 
+    def account_summary(self) -> str:
+        from operations.accounts import read_credentials
+
+        path = settings.VAR_DIR / "credentials"
+        accounts = read_credentials(path)
+        if not accounts:
+            return "from STORYBANK_ADMIN_USER / STORYBANK_STAFF_USER"
+        names = ", ".join(f"{role} '{username}'" for role, (username, _) in accounts.items())
+        return f"{names} (passwords in {path})"
+
     def handle(self, *args, **options):
         port = options["port"]
         python = sys.executable
@@ -44,6 +54,7 @@ class Command(BaseCommand):
                 "\nStorybank is running (web and worker). Press Ctrl-C to stop both.\n"
                 f"  Site:   {base}/\n  Admin:  {base}/admin/\n  Share:  {base}/share/\n"
                 f"  Health: {base}/healthz\n"
+                f"  Accounts: {self.account_summary()}\n"
             )
         )
 

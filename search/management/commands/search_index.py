@@ -77,8 +77,9 @@ class Command(BaseCommand):
             )
 
     def handle_verify(self, *, fix: bool, **options):
-        if not get_backend().exists():
-            raise CommandError("There is no search index yet: run `manage.py search_index update`.")
+        backend = get_backend()
+        if not backend.exists() or not sync.index_schema_is_current(backend):
+            raise CommandError("There is no current search index: run `manage.py search_index update`.")
         drift = sync.find_drift()
         for label, ids in (("missing", drift.missing), ("stale", drift.stale), ("extra", drift.extra)):
             shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
