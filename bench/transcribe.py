@@ -3,11 +3,14 @@
 Run with `make bench-transcribe` (or `.venv/bin/python bench/transcribe.py [--sizes 30,120,600]`).
 Uses its own database and media folder under bench/out/, never the development data.
 
-For each clip it prints:
-  * bare:   faster-whisper alone (same model, device, compute type, threads, beam, VAD), audio s / wall s
-  * worker: the job as the worker runs it (claim → decode → transcribe → draft story), audio s / wall s
-  * clip-to-draft: upload handling (store, hash, probe) + the job, and its ratio to the bare baseline
-and the worker process's peak memory (ru_maxrss of a `manage.py run_worker --batch` subprocess).
+1. The worker path for real: every clip is submitted (store, hash, probe, queue) and one
+   `manage.py run_worker --batch` subprocess drafts them all; its peak memory is its ru_maxrss.
+2. Worker path against bare faster-whisper, interleaved clip by clip and repeated (best of
+   --repeat), in this process: the bare baseline (same model object, device, compute type,
+   threads, beam, VAD) on the file, and the worker's job (`process_submission`: claim → decode →
+   transcribe → draft story → review) after the upload handling. For each: audio seconds per wall
+   second, and per CPU second (all threads) — the CPU figure does not move when other work shares
+   the machine. Clip-to-draft = upload handling + job, and its ratio to the bare baseline.
 Targets on a 2-core machine: ≥ 15× real time, clip-to-draft ≤ 1.3× bare, worker peak < 1 GiB.
 """
 
@@ -75,34 +78,50 @@ def make_clip(seconds: int) -> Path:
     return clip
 
 
-def bare_baseline(clip: Path) -> float:
-    """Wall seconds for faster-whisper alone, with the settings the worker uses."""
-    from django.conf import settings
-    from faster_whisper import WhisperModel
+def bare_baseline(clip: Path) -> tuple[float, float]:
+    """Wall and CPU seconds for faster-whisper alone, with the worker's model and settings."""
+    from capture.transcribe import beam_size, load_model
 
-    from capture.transcribe import beam_size, resolve_model_path
-
-    global _bare_model
-    if "_bare_model" not in globals():
-        _bare_model = WhisperModel(
-            resolve_model_path(),
-            device=settings.WHISPER_DEVICE,
-            compute_type=settings.WHISPER_COMPUTE_TYPE,
-            cpu_threads=settings.WHISPER_THREADS,
-        )
-    started = time.perf_counter()
-    segments, _info = _bare_model.transcribe(
+    model = load_model()
+    wall, cpu = time.perf_counter(), time.process_time()
+    segments, _info = model.transcribe(
         str(clip), language="en", beam_size=beam_size(), vad_filter=True, condition_on_previous_text=False
     )
     words = sum(len(segment.text.split()) for segment in segments)
-    elapsed = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     assert words > 10, "the bare baseline heard nothing"
-    return elapsed
+    return wall, cpu
+
+
+def submit(user, clip: Path) -> tuple[int, float]:
+    """Upload handling as the view does it; returns the submission id and its wall seconds."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from capture.clip_intake import create_submission
+
+    started = time.perf_counter()
+    upload = SimpleUploadedFile(clip.name, clip.read_bytes(), content_type="audio/ogg")
+    submission_id = create_submission(user, mode="free", uploads={"free": upload}).pk
+    return submission_id, time.perf_counter() - started
+
+
+def worker_job(user, clip: Path) -> tuple[float, float, float]:
+    """Upload handling, then the worker's job in this process: (intake wall, job wall, job CPU)."""
+    from capture.models import SubmissionState
+    from capture.tasks import process_submission
+
+    submission_id, intake = submit(user, clip)
+    wall, cpu = time.perf_counter(), time.process_time()
+    state = process_submission(submission_id)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert state == SubmissionState.DRAFTED, state
+    return intake, wall, cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="30,120,600", help="Clip lengths in seconds, comma-separated.")
+    parser.add_argument("--repeat", type=int, default=2, help="Runs of each measurement; the best is kept.")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
@@ -119,37 +138,27 @@ def main() -> None:
     django.setup()
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
 
-    from capture.clip_intake import create_submission
     from capture.models import ClipSubmission
     from capture.transcribe import beam_size, resolve_model_path
 
     settings.MAX_CLIP_SECONDS = max(settings.MAX_CLIP_SECONDS, max(sizes) + 5)
     user = get_user_model().objects.create_user("bench", password="bench-only")
     clips = {seconds: make_clip(seconds) for seconds in sizes}
-
+    load = os.getloadavg()[0]
     print(
         f"# {' '.join(sys.argv)}  ({platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()})"
     )
     print(
         f"# model {resolve_model_path()} device={settings.WHISPER_DEVICE} compute={settings.WHISPER_COMPUTE_TYPE} "
-        f"threads={settings.WHISPER_THREADS} beam={beam_size()} vad=on"
+        f"threads={settings.WHISPER_THREADS} beam={beam_size()} vad=on; load average at start {load:.1f}"
     )
 
-    intake: dict[int, float] = {}
-    submissions: dict[int, int] = {}
-    for seconds, clip in clips.items():
-        started = time.perf_counter()
-        upload = SimpleUploadedFile(clip.name, clip.read_bytes(), content_type="audio/ogg")
-        submissions[seconds] = create_submission(user, mode="free", uploads={"free": upload}).pk
-        intake[seconds] = time.perf_counter() - started
-
-    from django.db import connection
-
+    # 1. The real worker process. It starts before this process loads a model: a child's
+    # ru_maxrss also counts the pages it shares with its parent when it is forked.
+    submitted = [submit(user, clip)[0] for clip in clips.values()]
     connection.close()
-    # The worker runs before this process loads a model of its own: a child's ru_maxrss counts the
-    # pages it shares with its parent at fork time.
     worker_started = time.perf_counter()
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "run_worker", "--batch", "--interval", "0.1"],
@@ -158,38 +167,40 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
     )
     _pid, status, usage = os.wait4(worker.pid, 0)
-    worker.returncode = os.waitstatus_to_exitcode(status)
-    assert worker.returncode == 0, f"the worker exited with {worker.returncode}"
+    assert os.waitstatus_to_exitcode(status) == 0, "the worker failed"
     worker_wall = time.perf_counter() - worker_started
-    peak_mib = usage.ru_maxrss / 1024
+    drafted = ClipSubmission.objects.filter(pk__in=submitted, state="drafted").count()
+    print(
+        f"\nworker process (manage.py run_worker --batch): drafted {drafted}/{len(submitted)} clips in "
+        f"{worker_wall:.1f} s wall (start-up and model load included), {usage.ru_utime + usage.ru_stime:.1f} s CPU, "
+        f"peak memory {usage.ru_maxrss / 1024:.0f} MiB (ru_maxrss)"
+    )
 
-    bare: dict[int, float] = {}
+    # 2. Worker path against the bare baseline, interleaved, best of --repeat.
+    from capture.transcribe import load_model
+
+    load_model()
+    print(
+        f"\n{'clip':>6} | {'bare wall':>9} {'×RT':>6} {'×CPU':>6} | {'job wall':>8} {'×RT':>6} {'×CPU':>6} | "
+        f"{'intake':>6} {'clip→draft':>10} {'vs bare':>7} {'CPU vs bare':>11}"
+    )
     for seconds, clip in clips.items():
-        bare[seconds] = bare_baseline(clip)
-
-    print()
-    print(
-        f"{'clip':>6} | {'bare s':>7} {'bare ×RT':>8} | {'job s':>7} {'job ×RT':>8} | "
-        f"{'intake s':>8} {'clip→draft s':>12} {'vs bare':>7} | state"
-    )
-    for seconds in sizes:
-        submission = ClipSubmission.objects.get(pk=submissions[seconds])
-        duration = submission.total_duration
-        job = (
-            (submission.finished_at - submission.started_at).total_seconds()
-            if submission.finished_at
-            else float("nan")
-        )
-        to_draft = intake[seconds] + job
+        bare_runs, worker_runs = [], []
+        for _ in range(args.repeat):
+            bare_runs.append(bare_baseline(clip))
+            worker_runs.append(worker_job(user, clip))
+        bare_wall = min(run[0] for run in bare_runs)
+        bare_cpu = min(run[1] for run in bare_runs)
+        intake = min(run[0] for run in worker_runs)
+        job_wall = min(run[1] for run in worker_runs)
+        job_cpu = min(run[2] for run in worker_runs)
+        to_draft = intake + job_wall
         print(
-            f"{seconds:>5}s | {bare[seconds]:7.2f} {duration / bare[seconds]:7.1f}× | {job:7.2f} {duration / job:7.1f}× | "
-            f"{intake[seconds]:8.2f} {to_draft:12.2f} {to_draft / bare[seconds]:6.2f}× | {submission.state}"
+            f"{seconds:>5}s | {bare_wall:8.2f}s {seconds / bare_wall:5.1f}× {seconds / bare_cpu:5.1f}× | "
+            f"{job_wall:7.2f}s {seconds / job_wall:5.1f}× {seconds / job_cpu:5.1f}× | "
+            f"{intake:5.2f}s {to_draft:9.2f}s {to_draft / bare_wall:6.2f}× {job_cpu / bare_cpu:10.2f}×"
         )
-    print()
-    print(
-        f"worker process: {worker_wall:.1f} s wall for all clips (start-up and model load included), "
-        f"peak memory {peak_mib:.0f} MiB (ru_maxrss)"
-    )
+    print(f"# load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -52,18 +52,21 @@ def _iso(value) -> str | None:
 
 
 class PageUrls:
-    """Story URLs without Wagtail's per-page site lookup: a story's URL is its parent's plus its slug."""
+    """Story URLs without Wagtail's per-page site lookup: a story's URL is its parent's plus its slug.
+
+    The parent is found by its tree path (indexed), once per parent.
+    """
 
     def __init__(self):
         self.parent_urls: dict[str, str | None] = {}
 
-    def url(self, url_path: str) -> str:
-        parent_path, _, slug = url_path.rstrip("/").rpartition("/")
-        parent_path += "/"
-        if parent_path not in self.parent_urls:
-            parent = Page.objects.filter(url_path=parent_path).first()
-            self.parent_urls[parent_path] = parent.get_url() if parent else None
-        parent_url = self.parent_urls[parent_path]
+    def url(self, url_path: str, tree_path: str) -> str:
+        parent_tree_path = tree_path[: -Page.steplen]
+        if parent_tree_path not in self.parent_urls:
+            parent = Page.objects.filter(path=parent_tree_path).first()
+            self.parent_urls[parent_tree_path] = parent.get_url() if parent else None
+        parent_url = self.parent_urls[parent_tree_path]
+        slug = url_path.rstrip("/").rpartition("/")[2]
         return f"{parent_url}{slug}/" if parent_url else url_path
 
 
@@ -71,6 +74,7 @@ STORY_COLUMNS = (
     "pk",
     "title",
     "url_path",
+    "path",
     "teller_id",
     "context",
     "aha",
@@ -154,7 +158,7 @@ class DocumentBuilder:
             year_source = occurred_on or first_published
             document = {
                 "id": story_id,
-                "url": self.urls.url(row["url_path"]),
+                "url": self.urls.url(row["url_path"], row["path"]),
                 "title": row["title"],
                 "teller": teller[0] if teller else None,
                 "people": self._named(Person, people.get(story_id, [])),

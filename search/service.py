@@ -84,6 +84,7 @@ CARD_COLUMNS = (
     "pk",
     "title",
     "url_path",
+    "path",
     "teller__name",
     "teller__slug",
     "aha",
@@ -106,7 +107,7 @@ def story_cards(queryset, *, with_relations: bool = True) -> dict[int, StoryCard
         cards[row["pk"]] = StoryCard(
             id=row["pk"],
             title=row["title"],
-            url=urls.url(row["url_path"]),
+            url=urls.url(row["url_path"], row["path"]),
             teller=teller,
             aha=row["aha"],
             occurred_on=row["occurred_on"],

@@ -86,14 +86,20 @@ def apply_pending_updates(max_batches: int | None = None, *, wait: bool = False)
     Never raises for an unavailable index: the rows stay queued and the next call retries.
     """
     backend = get_backend()
-    if not PendingIndexUpdate.objects.exists() and backend.exists() and index_schema_is_current(backend):
+    try:
+        index_ready = backend.exists() and index_schema_is_current(backend)
+    except SearchUnavailable as error:
+        logger.warning("Search index unavailable; %d updates stay queued: %s", pending_count(), error)
+        return 0
+    if index_ready and not PendingIndexUpdate.objects.exists():
         return 0  # the common case, every few seconds: one query
     with index_write_lock(wait=wait) as acquired:
         if not acquired:
             return 0
-        backend = get_backend()
         try:
-            if not backend.exists() or not index_schema_is_current(backend):
+            if not (
+                backend.exists() and index_schema_is_current(backend)
+            ):  # another writer may have built it
                 return _rebuild_locked(None)
         except SearchUnavailable as error:
             logger.warning("Search index unavailable; cannot build it yet: %s", error)

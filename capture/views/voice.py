@@ -61,6 +61,13 @@ def _refuse(
     )
 
 
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def voice_share(request: HttpRequest) -> HttpResponse:
@@ -68,7 +75,7 @@ def voice_share(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "capture/voice.html", _voice_context(posted={}))
     limit = settings.MAX_UPLOAD_MB * 1024 * 1024 * len(GUIDED_PROMPTS) + 1024 * 1024
-    if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+    if _content_length(request) > limit:
         return _refuse(
             request, f"The upload is too large: clips may be at most {settings.MAX_UPLOAD_MB} MB.", 413
         )

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import (  # noqa: F401  (fixtures shared with the browser suite)
     STAFF,
     artifacts,
+    axe_violations,
     launch_chromium,
     live_storybank,
     open_page,
@@ -55,6 +56,7 @@ def test_recorded_clip_is_sent_transcribed_and_shown_as_a_draft(
     page.goto("/share/voice/")
     recorder = page.get_by_role("region", name="Record in your browser")
     expect(recorder).to_be_visible()
+    assert axe_violations(page) == []
     recorder.get_by_label("Free: one clip, in your own words").check()
     clip = recorder.get_by_role("group", name="Your story")
     send = recorder.get_by_role("button", name="Send for transcription")
@@ -83,6 +85,7 @@ def test_recorded_clip_is_sent_transcribed_and_shown_as_a_draft(
     expect(page.locator("[data-state-label]")).to_have_text("Draft ready", timeout=180_000)
     expect(page.locator("[data-transcript]")).to_contain_text(re.compile("customer", re.IGNORECASE))
     snap(page, artifacts, "3-draft-ready")
+    assert axe_violations(page) == []
     submission = live_storybank.query(
         "import json; from capture.models import ClipSubmission; s = ClipSubmission.objects.latest('pk'); "
         "print(json.dumps({'type': s.parts.get().clip.content_type, 'source': s.story.source, "

@@ -226,6 +226,11 @@ class RecorderPage {
         credentials: "same-origin",
         headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
       });
+      if (response.redirected && response.url.includes("/accounts/login/")) {
+        this.showError("You have been signed out. Sign in again in another tab, then send: your recording is still here.");
+        this.update();
+        return;
+      }
       const data = await response.json().catch(() => ({}));
       if (response.ok && data.status_url) {
         this.sendStatus.textContent = "Sent. Opening the progress page…";

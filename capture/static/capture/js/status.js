@@ -36,7 +36,7 @@ function render(root, status) {
   if (status.state === "drafted") {
     const link = root.querySelector("[data-admin-link]");
     if (status.story_url) link.href = status.story_url;
-    link.textContent = status.story_title ? `Open the draft: “${status.story_title}”` : "Open the draft";
+    root.querySelector("[data-story-title]").textContent = status.story_title || "";
     root.querySelector("[data-transcript]").innerHTML = paragraphs(status.transcript || "");
   }
   if (status.state === "failed") {

@@ -106,15 +106,12 @@ function setUpAutocomplete(container) {
 }
 
 function setUpInstantFilters(form) {
-  const submit = () => {
-    // A changed filter or sort starts again from the first page.
-    form.querySelectorAll('input[name="page"]').forEach((field) => field.remove());
-    form.requestSubmit ? form.requestSubmit() : form.submit();
-  };
-  form.querySelectorAll("[data-facet-input], [data-sort-input]").forEach((field) => {
-    field.addEventListener("change", submit);
-  });
-  form.classList.add("is-enhanced");
+  // Facet boxes and the sort menu sit outside the form element (form="…"): form.elements has them.
+  const submit = () => (form.requestSubmit ? form.requestSubmit() : form.submit());
+  Array.from(form.elements)
+    .filter((field) => field.matches("[data-facet-input], [data-sort-input]"))
+    .forEach((field) => field.addEventListener("change", submit));
+  document.body.classList.add("search-enhanced");
 }
 
 document.querySelectorAll("[data-autocomplete]").forEach(setUpAutocomplete);
