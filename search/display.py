@@ -28,8 +28,12 @@ def clock_time(seconds: float) -> str:
 
 
 def play_url(story_url: str, start: float) -> str:
-    """The story page with its player cued to `start` (the page honours ?t=seconds)."""
-    return f"{story_url}?t={int(start)}"
+    """The story page with its player cued to `start` (the page honours ?t=seconds).
+
+    Tenths are kept: cutting 37.58 to 37 would start in the line before the hit.
+    """
+    seconds = f"{start:.1f}".removesuffix(".0")
+    return f"{story_url}?t={seconds}"
 
 
 @dataclass

@@ -120,9 +120,13 @@ class DocumentBuilder:
     def _load(self, model, ids: Iterable[int]) -> None:
         known = self.names.setdefault(model, {})
         missing = list({pk for pk in ids if pk not in known})
+        rows = model.objects.all()
+        if model is Theme:
+            # A proposed theme stays out of search (and its facets) until an editor approves it.
+            rows = rows.filter(is_approved=True)
         for start in range(0, len(missing), 900):
             chunk = missing[start : start + 900]
-            for pk, name, slug in model.objects.filter(pk__in=chunk).values_list("pk", "name", "slug"):
+            for pk, name, slug in rows.filter(pk__in=chunk).values_list("pk", "name", "slug"):
                 known[pk] = {"name": name, "slug": slug}
 
     def _named(self, model, ids: Iterable[int]) -> list[dict]:

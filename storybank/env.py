@@ -68,19 +68,22 @@ def env_url(name: str, *, schemes: tuple[str, ...]) -> str | None:
     return raw
 
 
+# WAL lets the web server read while the worker writes; IMMEDIATE avoids "database is locked"
+# on read-then-write transactions; the timeout lets a writer wait for another.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+}
+
+
 def database_config(url: str | None, var_dir: Path) -> dict:
     """Django DATABASES['default'] from DATABASE_URL; SQLite under var/ when unset."""
     if not url:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(var_dir / "storybank.sqlite3"),
-            "OPTIONS": {
-                # WAL lets the web server read while the worker writes; IMMEDIATE avoids
-                # "database is locked" on read-then-write transactions.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     import dj_database_url
 
@@ -90,6 +93,9 @@ def database_config(url: str | None, var_dir: Path) -> dict:
         raise ImproperlyConfigured(f"DATABASE_URL={url!r} cannot be parsed: {error}") from None
     if not config.get("ENGINE"):
         raise ImproperlyConfigured(f"DATABASE_URL={url!r} names an unsupported database.")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
+        config["CONN_MAX_AGE"] = 0
     return config
 
 

@@ -221,3 +221,7 @@ STORYBANK_HOUSEKEEPING = [
     "search.sync.apply_pending_updates",
 ]
 STORYBANK_WORKER_STARTUP = ["capture.transcribe.warm_up"]
+
+# The admin must not call out to third parties (closed networks, privacy).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False

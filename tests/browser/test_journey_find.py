@@ -57,8 +57,8 @@ def query_params(page) -> dict:
 
 
 def checkbox_for(page, facet: str, exclude: set[str] = frozenset()):
-    """The first value of a facet that still narrows the results (count below the total)."""
-    boxes = page.locator(f"input[type=checkbox][name={facet}]:not(:checked)")
+    """The first shown value of a facet that still narrows the results (count below the total)."""
+    boxes = page.locator(f"input[type=checkbox][name={facet}]:not(:checked):visible")
     total = int(re.search(r"\d+", page.locator("#results-heading").inner_text()).group())
     for index in range(boxes.count()):
         box = boxes.nth(index)

@@ -86,3 +86,10 @@ def test_start_up_with_malformed_value_fails_clearly():
     result = run_manage("check", MAX_UPLOAD_MB="lots")
     assert result.returncode != 0
     assert "MAX_UPLOAD_MB='lots' is not a whole number" in result.stderr
+
+
+def test_sqlite_database_url_gets_the_concurrency_options(tmp_path):
+    config = env.database_config(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path)
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]

@@ -43,7 +43,7 @@ def test_search_page_shows_highlighted_results_and_facets(client, stories):
 
 def test_transcript_hit_links_to_the_moment_in_the_clip(client, stories):
     html = client.get("/search/", {"q": "timer"}).content.decode()
-    assert f'href="{stories["clip"].url}?t=83"' in html
+    assert f'href="{stories["clip"].url}?t=83.4"' in html
     assert "Play from 1:23" in html
     assert "Then the <mark>timer</mark> rang and we stopped." in html
 
@@ -85,7 +85,7 @@ def test_api_returns_results_facets_and_transcript_times(client, stories):
     assert by_title["Stand-up in ten minutes"]["teller"] == {"slug": "ada-lovelace", "name": "Ada Lovelace"}
     assert by_title["Stand-up in ten minutes"]["themes"] == [{"slug": "meetings", "name": "Meetings"}]
     hit = by_title["Recorded retro"]["transcript_hits"][0]
-    assert hit["start"] == 83.4 and hit["url"].endswith("?t=83")
+    assert hit["start"] == 83.4 and hit["url"].endswith("?t=83.4")
     assert {"value": "meetings", "label": "Meetings", "count": 2, "selected": True} in body["facets"]["theme"]
     assert set(body["facets"]) == {"theme", "person", "outcome", "year"}
 
