@@ -6,3 +6,10 @@ class StoriesConfig(AppConfig):
 
     name = "stories"
     verbose_name = "Stories"
+
+    def ready(self):
+        from wagtail.signals import page_published
+
+        from stories.helpful import resync_helpful_count
+
+        page_published.connect(resync_helpful_count, dispatch_uid="stories_resync_helpful_count")

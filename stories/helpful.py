@@ -1,8 +1,8 @@
 """ "This helped me": one vote per signed-in reader per story, toggled on and off.
 
 The votes table is the truth; `StoryPage.helpful_count` is a cached copy kept for ordering and the
-API, rewritten from the votes after every toggle (a later publish may restore an older value from a
-revision, and the next toggle corrects it).
+API, rewritten from the votes after every toggle and after every publish (publishing restores the
+field from a revision, which may hold an older value).
 """
 
 from __future__ import annotations
@@ -38,3 +38,12 @@ def toggle_helpful_vote(story: StoryPage, user) -> tuple[bool, int]:
         count = helpful_vote_count(story)
         StoryPage.objects.filter(pk=story.pk).update(helpful_count=count)
     return voted, count
+
+
+def resync_helpful_count(sender, instance, **kwargs) -> None:
+    """page_published receiver: put the cached count back in line with the votes."""
+    if isinstance(instance, StoryPage):
+        count = helpful_vote_count(instance)
+        if instance.helpful_count != count:
+            StoryPage.objects.filter(pk=instance.pk).update(helpful_count=count)
+            instance.helpful_count = count

@@ -60,3 +60,15 @@ def test_accounts_from_the_environment(var_dir, monkeypatch, client):
     assert client.login(username="chief", password="a long editor password")
     assert client.login(username="sam", password="a long staff password")
     assert "a long staff password" not in (var_dir / "credentials").read_text()
+
+
+def test_setup_points_the_site_at_site_url(var_dir, settings):
+    from wagtail.models import Site
+
+    from stories.models import StoryIndexPage
+
+    settings.WAGTAILADMIN_BASE_URL = "https://stories.example.org"
+    call_command("setup_storybank", "--no-demo")
+    site = Site.objects.get(is_default_site=True)
+    assert (site.hostname, site.port) == ("stories.example.org", 443)
+    assert StoryIndexPage.objects.get().full_url == "https://stories.example.org/stories/"

@@ -93,3 +93,13 @@ def test_cannot_vote_on_a_story_the_reader_cannot_see(signed_in_client):
     draft = make_story(title="Draft", publish=False)
     assert vote(signed_in_client, draft, **JSON).status_code == 404
     assert HelpfulVote.objects.count() == 0
+
+
+def test_publishing_again_keeps_the_helpful_count_of_the_votes(signed_in_client, story):
+    vote(signed_in_client, story)
+    story.refresh_from_db()
+    assert story.helpful_count == 1
+    # The revision being published was saved before the vote, with a count of 0.
+    story.get_latest_revision().publish()
+    story.refresh_from_db()
+    assert story.helpful_count == 1

@@ -5,6 +5,7 @@ from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
 from operations.accounts import ensure_accounts
+from operations.site import point_site_at
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         settings.MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database is up to date.")
+        point_site_at(settings.WAGTAILADMIN_BASE_URL)
         commands = get_commands()
         if not options["no_demo"] and "load_demo" in commands:
             call_command("load_demo", stdout=self.stdout)
