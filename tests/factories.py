@@ -64,7 +64,11 @@ def make_story(
     publish: bool = True,
     **fields,
 ) -> StoryPage:
-    """Create a story in the library, published (with a revision) unless publish=False."""
+    """Create a story in the library, published (with a revision) unless publish=False.
+
+    `helpful_count=N` casts N real "this helped me" votes: the votes are the truth the count follows.
+    """
+    helpful_votes = fields.pop("helpful_count", 0)
     fields.setdefault("context", "Customer questions sat in one inbox for days.")
     fields.setdefault("aha", "Posting the question on the internal network got an answer in an hour.")
     fields.setdefault("outcome", "Answers now come the same day.")
@@ -80,6 +84,13 @@ def make_story(
     story.themes.set(themes)
     story.outcome_types.set(outcome_types)
     story.people.set(people)
+    if helpful_votes:
+        from stories.models import HelpfulVote
+
+        User = get_user_model()
+        voters = [User.objects.create(username=f"voter-{story.pk}-{n}") for n in range(helpful_votes)]
+        HelpfulVote.objects.bulk_create(HelpfulVote(story=story, user=voter) for voter in voters)
+        story.helpful_count = helpful_votes
     revision = story.save_revision()
     if publish:
         revision.publish()
