@@ -24,21 +24,21 @@ from operations.models import WorkerHeartbeat
 logger = logging.getLogger(__name__)
 
 
-def run_housekeeping() -> None:
-    """Run every housekeeping function once; one failing never stops the others."""
-    for dotted_path in getattr(settings, "STORYBANK_HOUSEKEEPING", []):
+def run_steps(setting_name: str) -> None:
+    """Call each function named in the setting once; one failing never stops the others."""
+    for dotted_path in getattr(settings, setting_name, []):
         try:
             import_string(dotted_path)()
         except Exception:
-            logger.exception("Housekeeping step %s failed", dotted_path)
+            logger.exception("%s step %s failed", setting_name, dotted_path)
+
+
+def run_housekeeping() -> None:
+    run_steps("STORYBANK_HOUSEKEEPING")
 
 
 def run_startup() -> None:
-    for dotted_path in getattr(settings, "STORYBANK_WORKER_STARTUP", []):
-        try:
-            import_string(dotted_path)()
-        except Exception:
-            logger.exception("Worker start-up step %s failed", dotted_path)
+    run_steps("STORYBANK_WORKER_STARTUP")
 
 
 class Housekeeper(threading.Thread):

@@ -390,19 +390,26 @@ def story_context(request, story: StoryPage) -> dict:
     }
 
 
+def story_page(stories, request) -> dict:
+    """One page of story cards and what the template needs to page through the rest."""
+    page_obj = paginate(for_story_cards(stories), request)
+    return {
+        "stories": page_obj.object_list,
+        "page_obj": page_obj,
+        "page_links": page_links(page_obj),
+        "story_count": page_obj.paginator.count,
+    }
+
+
 def theme_context(request, slug: str) -> dict:
     theme = approved_themes().filter(slug=slug).first()
     if theme is None:
         raise Http404("No such theme")
     stories = visible_stories(request.user).filter(themes=theme)
-    page_obj = paginate(for_story_cards(stories), request)
     return {
         "theme": theme,
         "theme_crumbs": [LIBRARY_CRUMB],
-        "stories": page_obj.object_list,
-        "page_obj": page_obj,
-        "page_links": page_links(page_obj),
-        "story_count": page_obj.paginator.count,
+        **story_page(stories, request),
         "experts": people_ranked_by_stories(stories)[:6],
         "outcome_types": list(outcome_story_counts(stories)),
     }
@@ -413,14 +420,10 @@ def outcome_context(request, slug: str) -> dict:
     if outcome_type is None:
         raise Http404("No such outcome type")
     stories = visible_stories(request.user).filter(outcome_types=outcome_type)
-    page_obj = paginate(for_story_cards(stories), request)
     return {
         "outcome_type": outcome_type,
         "outcome_crumbs": [LIBRARY_CRUMB],
-        "stories": page_obj.object_list,
-        "page_obj": page_obj,
-        "page_links": page_links(page_obj),
-        "story_count": page_obj.paginator.count,
+        **story_page(stories, request),
         "themes": list(theme_story_counts(stories)[:12]),
     }
 

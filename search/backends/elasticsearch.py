@@ -226,36 +226,13 @@ def parse_search_response(body: dict) -> SearchResults:
 def suggest_requests(prefix: str, include_staff: bool, limit: int, search: Search) -> tuple[Search, Search]:
     """Two requests: stories whose title starts with what was typed, and the people who might match."""
     visibility = filter_clauses({}, include_staff)
-    titles = search.query(
-        Q(
-            "bool",
-            must=[
-                Q(
-                    "multi_match",
-                    query=prefix,
-                    type="bool_prefix",
-                    operator="and",
-                    fields=TITLE_SUGGEST_FIELDS,
-                )
-            ],
-            filter=visibility,
-        )
-    ).source(["id"])[:limit]
-    people = search.query(
-        Q(
-            "bool",
-            must=[
-                Q(
-                    "multi_match",
-                    query=prefix,
-                    type="bool_prefix",
-                    operator="and",
-                    fields=PEOPLE_SUGGEST_FIELDS,
-                )
-            ],
-            filter=visibility,
-        )
-    ).extra(size=0)
+
+    def typed_prefix(fields: list[str]) -> Q:
+        match = Q("multi_match", query=prefix, type="bool_prefix", operator="and", fields=fields)
+        return Q("bool", must=[match], filter=visibility)
+
+    titles = search.query(typed_prefix(TITLE_SUGGEST_FIELDS)).source(["id"])[:limit]
+    people = search.query(typed_prefix(PEOPLE_SUGGEST_FIELDS)).extra(size=0)
     people.aggs.bucket("person", "terms", field="person", size=50)
     return titles, people
 
