@@ -22,7 +22,8 @@ class Command(BaseCommand):
         point_site_at(settings.WAGTAILADMIN_BASE_URL)
         commands = get_commands()
         if not options["no_demo"] and "load_demo" in commands:
-            call_command("load_demo", stdout=self.stdout)
+            # The index is brought up to date once, below.
+            call_command("load_demo", skip_search_index=True, stdout=self.stdout)
         credentials_path = settings.VAR_DIR / "credentials"
         for spec, username, new_password in ensure_accounts(credentials_path):
             if new_password:
