@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from capture.media_probe import ClipRefused, ProbeResult, probe_clip
 from capture.models import GUIDED_PROMPTS, ClipPart, ClipSubmission, Prompt, SubmissionMode
+from capture.rate_limit import clip_refusal_reason
 from stories.models import Clip, Visibility
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,18 @@ class StoredUpload:
     size: int
     original_name: str
     probe: ProbeResult
+
+
+def max_clip_bytes_per_post() -> int:
+    """The most clip bytes one post may carry: a guided telling sends one clip per prompt, each up to MAX_UPLOAD_MB."""
+    return settings.MAX_UPLOAD_MB * 1024 * 1024 * len(GUIDED_PROMPTS)
+
+
+def check_clip_quota(user) -> None:
+    """Raise ClipRefused (429) when this person may not send another clip right now."""
+    reason = clip_refusal_reason(user)
+    if reason is not None:
+        raise ClipRefused(reason, 429)
 
 
 def upload_field_name(prompt: str) -> str:
@@ -107,8 +121,11 @@ def create_submission(
     """Store and check every clip, then record the submission and queue its transcription once committed.
 
     `uploads` maps a prompt (free, or context/aha/outcome for guided) to its uploaded file.
-    Raises ClipRefused (with the prompt in `field`) when a clip is missing or not acceptable.
+    Raises ClipRefused (with the prompt in `field`) when a clip is missing or not acceptable, and
+    (429) when the person's hourly or queued-clip limit is reached; the limits are checked again
+    with the person's row locked, so two posts at once cannot both slip under them.
     """
+    check_clip_quota(user)
     prompts = list(GUIDED_PROMPTS) if mode == SubmissionMode.GUIDED else [Prompt.FREE]
     for prompt in prompts:
         if uploads.get(prompt) is None:
@@ -134,6 +151,8 @@ def create_submission(
         from capture.tasks import enqueue_transcription
 
         with transaction.atomic():
+            list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+            check_clip_quota(user)
             submission = ClipSubmission.objects.create(
                 submitter=user,
                 mode=mode,

@@ -28,6 +28,8 @@ ALLOWED_DEMUXERS = {
 }
 FORMAT_WHITELIST = "wav,mp3,mov,mp4,m4a,3gp,3g2,mj2,aac,ogg,matroska,webm,flac"
 SAFE_OPEN_OPTIONS = {"protocol_whitelist": "file", "format_whitelist": FORMAT_WHITELIST}
+# FFmpeg's own ceiling on one decoded picture (an int): beyond it a decoder refuses, not allocates.
+FFMPEG_MAX_PIXELS = 2**31 - 1
 
 # Playlists and lists of files are text; no audio container starts like this.
 TEXT_SIGNATURES = (b"#EXTM3U", b"#EXT", b"ffconcat", b"[playlist]", b"<?xml", b"<asx", b"<smil", b"file ")
@@ -45,6 +47,10 @@ VIDEO_CONTENT_TYPES = {"mp4": "video/mp4", "webm": "video/webm", "ogg": "video/o
 QUICKTIME_BRANDS = (b"qt  ",)
 
 WHISPER_SAMPLE_RATE = 16_000
+# Decoders and resamplers add a few milliseconds of padding; a clip this close to the limit is fine.
+DECODE_GRACE_SECONDS = 1.0
+# The longest side of a poster frame; the picture is scaled down while it is converted.
+POSTER_MAX_SIDE = 1280
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +63,23 @@ class ClipRefused(Exception):
         self.message = message
         self.status = status
         self.field = field
+
+
+class AudioTooLong(ClipRefused):
+    """Decoding passed the allowed length: the file's timestamps claimed less sound than it holds."""
+
+    def __init__(self, max_seconds: float):
+        super().__init__(
+            "Once decoded, the recording lasts longer than its file claims and passes the limit of "
+            f"{format_duration(settings.MAX_CLIP_SECONDS)} for one telling, so transcription stopped there. "
+            "The clip is kept: please trim it or split it into shorter clips and send it again.",
+            422,
+        )
+        self.max_seconds = max_seconds
+
+
+class PosterSkipped(Exception):
+    """No poster frame could be taken safely from this video; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -73,9 +96,19 @@ class ProbeResult:
         return "video" if self.has_video else "audio"
 
 
+def max_picture_pixels() -> int:
+    return max(1, min(int(settings.MAX_IMAGE_PIXELS), FFMPEG_MAX_PIXELS))
+
+
 def open_media(path: str | Path) -> av.container.InputContainer:
-    """Open a local media file with the demuxer allow-list and no protocol but `file`."""
-    return av.open(str(path), mode="r", options=dict(SAFE_OPEN_OPTIONS), metadata_errors="ignore")
+    """Open a local media file with the demuxer allow-list and no protocol but `file`.
+
+    Opening already decodes a few video frames to learn their format, so the decoders are held to
+    MAX_IMAGE_PIXELS from the start: a tiny file that declares a gigantic picture cannot make
+    FFmpeg allocate it.
+    """
+    options = {**SAFE_OPEN_OPTIONS, "max_pixels": str(max_picture_pixels())}
+    return av.open(str(path), mode="r", options=options, metadata_errors="ignore")
 
 
 def looks_like_playlist(head: bytes) -> bool:
@@ -227,13 +260,28 @@ def format_duration(seconds: float) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
-def decode_audio(path: str | Path) -> np.ndarray:
-    """The clip's first audio track as 16 kHz mono float32 samples, for Whisper."""
+def decode_audio(path: str | Path, *, max_seconds: float | None = None) -> np.ndarray:
+    """The clip's first audio track as 16 kHz mono float32 samples, for Whisper.
+
+    The length limit (MAX_CLIP_SECONDS unless given) holds on the samples decoded, not on the
+    timestamps the probe read: decoding stops with AudioTooLong as soon as it passes the limit,
+    counted before resampling, so neither crafted timestamps nor a tiny sample rate can grow the
+    audio past it.
+    """
+    max_seconds = settings.MAX_CLIP_SECONDS if max_seconds is None else max_seconds
     resampler = av.AudioResampler(format="s16", layout="mono", rate=WHISPER_SAMPLE_RATE)
     chunks: list[np.ndarray] = []
+    decoded_seconds = 0.0
     with open_media(path) as container:
         stream = container.streams.audio[0]
         for frame in container.decode(stream):
+            if not frame.sample_rate or frame.sample_rate <= 0:
+                raise ClipRefused(
+                    "This clip's sound track could not be decoded (it has no sample rate).", 422
+                )
+            decoded_seconds += frame.samples / frame.sample_rate
+            if decoded_seconds > max_seconds + DECODE_GRACE_SECONDS:
+                raise AudioTooLong(max_seconds)
             for resampled in resampler.resample(frame):
                 chunks.append(resampled.to_ndarray().reshape(-1))
         for resampled in resampler.resample(None):
@@ -248,13 +296,29 @@ def decode_audio(path: str | Path) -> np.ndarray:
     return audio
 
 
+def _too_many_pixels(width: int, height: int, max_pixels: int) -> PosterSkipped:
+    return PosterSkipped(
+        f"the video's pictures are {width} × {height} pixels, more than the {max_pixels:,} pixels "
+        "allowed (MAX_IMAGE_PIXELS), so no poster frame was taken"
+    )
+
+
 def extract_poster_frame(path: str | Path, *, at_fraction: float = 0.25) -> bytes | None:
-    """A JPEG of one frame about a quarter into the video (past any black lead-in), or None."""
+    """A JPEG of one frame about a quarter into the video (past any black lead-in), or None without video.
+
+    Raises PosterSkipped when the pictures are larger than MAX_IMAGE_PIXELS: the size is checked
+    before decoding (and FFmpeg's decoder is held to it), and the frame is scaled down while it is
+    converted, so no full-size picture is ever made.
+    """
+    max_pixels = max_picture_pixels()
     with open_media(path) as container:
         streams = [stream for stream in container.streams.video if _is_real_video(stream)]
         if not streams:
             return None
         stream = streams[0]
+        width, height = stream.codec_context.width or 0, stream.codec_context.height or 0
+        if width * height > max_pixels:
+            raise _too_many_pixels(width, height, max_pixels)
         if container.duration:
             target = container.duration / av.time_base * at_fraction
             try:
@@ -262,13 +326,20 @@ def extract_poster_frame(path: str | Path, *, at_fraction: float = 0.25) -> byte
             except av.FFmpegError:
                 container.seek(0)
         best = None
-        for frame in container.decode(stream):
-            best = frame
-            break
+        try:
+            for frame in container.decode(stream):
+                best = frame
+                break
+        except av.FFmpegError as error:
+            raise PosterSkipped(f"the video's picture could not be decoded within the limits ({error})")
         if best is None:
             return None
-        image = best.to_image()
-    image.thumbnail((1280, 1280))
+        if best.width * best.height > max_pixels:
+            raise _too_many_pixels(best.width, best.height, max_pixels)
+        scale = min(1.0, POSTER_MAX_SIDE / max(best.width, best.height, 1))
+        image = best.to_image(
+            width=max(1, round(best.width * scale)), height=max(1, round(best.height * scale))
+        )
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()

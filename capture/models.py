@@ -13,6 +13,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from stories.visibility import is_editor
+
 
 class SubmissionState(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -47,13 +49,9 @@ class ClipSubmissionQuerySet(models.QuerySet):
             return self
         return self.filter(submitter=user)
 
-
-def is_editor(user) -> bool:
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and (user.is_superuser or user.groups.filter(name="Editors").exists())
-    )
+    def unfinished(self) -> ClipSubmissionQuerySet:
+        """Queued or being transcribed: still holding a place in the worker's queue."""
+        return self.filter(state__in=(SubmissionState.QUEUED, SubmissionState.TRANSCRIBING))
 
 
 class ClipSubmission(models.Model):

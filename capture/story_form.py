@@ -142,7 +142,11 @@ def story_status(story: StoryPage) -> StoryStatus:
             comment,
         )
     if state is not None and state.status == WorkflowState.STATUS_IN_PROGRESS:
-        return StoryStatus("review", "In review", "An editor will read it soon.")
+        return StoryStatus(
+            "review",
+            "In review",
+            "An editor will read it soon. If they ask for changes, you can edit it again here.",
+        )
     return StoryStatus("draft", "Draft", "Not yet with the editors. Edit it to send it for review.")
 
 
@@ -172,12 +176,23 @@ def stories_of(user) -> list[StoryPage]:
 
 
 def teller_may_edit(story: StoryPage, user) -> bool:
-    """The owner may edit until the story has been published; an editor's lock stops them too."""
+    """The owner may edit a draft, or one an editor sent back; never while it is in review.
+
+    Approving publishes what the editor read: an edit made during the review would go live unseen.
+    Published stories and an editor's lock stop the owner too.
+    """
     if story.owner_id != user.pk:
         return False
     if story.live or story.first_published_at is not None:
         return False
+    if story_is_in_review(story):
+        return False
     return not (story.locked and story.locked_by_id != user.pk)
+
+
+def story_is_in_review(story: StoryPage) -> bool:
+    state = story.current_workflow_state
+    return state is not None and state.status == WorkflowState.STATUS_IN_PROGRESS
 
 
 def form_initial_for(story: StoryPage) -> dict:

@@ -21,7 +21,7 @@ from django_tasks import task
 
 from capture import media_probe
 from capture.drafting import create_draft_story, save_poster_image, split_free_telling
-from capture.models import ClipPart, ClipSubmission, SubmissionMode, SubmissionState
+from capture.models import ClipPart, ClipSubmission, Prompt, SubmissionMode, SubmissionState
 from capture.transcribe import hotwords_from_directory, transcribe_audio
 from stories.models import Clip, Source, StoryPage
 
@@ -64,6 +64,11 @@ def process_submission(submission_id: int) -> str:
     except ClaimLost:
         logger.warning("Submission %s was taken over by another run", submission_id)
         return "superseded"
+    except media_probe.ClipRefused as refusal:
+        # A clip that fails a limit while it is decoded: a reason for the person, not a crash.
+        logger.warning("Submission %s refused while transcribing: %s", submission_id, refusal.message)
+        mark_failed(submission_id, claim, refusal.message)
+        return SubmissionState.FAILED
     except Exception as error:
         logger.exception("Transcribing submission %s failed", submission_id)
         mark_failed(submission_id, claim, describe_failure(error))
@@ -140,7 +145,11 @@ class Heartbeat:
 
 
 def transcribe_parts(submission_id: int, claim: str, heartbeat: Heartbeat) -> None:
-    """Transcribe each clip not yet transcribed, keeping its result as soon as it is done."""
+    """Transcribe each clip not yet transcribed, keeping its result as soon as it is done.
+
+    The clips of one telling share MAX_CLIP_SECONDS, counted on the decoded audio: each clip is
+    decoded with what the ones before it left, and its measured length replaces the probe's.
+    """
     parts = list(ClipPart.objects.filter(submission_id=submission_id).select_related("clip"))
     total = sum(part.clip.duration or 0 for part in parts) or 1.0
     done = sum(part.clip.duration or 0 for part in parts if part.transcribed)
@@ -149,8 +158,8 @@ def transcribe_parts(submission_id: int, claim: str, heartbeat: Heartbeat) -> No
     for part in parts:
         if part.transcribed:
             continue
-        audio = media_probe.decode_audio(part.clip.file.path)
-        part_duration = part.clip.duration or len(audio) / media_probe.WHISPER_SAMPLE_RATE
+        audio = _decode_within_limit(part, remaining=settings.MAX_CLIP_SECONDS - done)
+        part_duration = len(audio) / media_probe.WHISPER_SAMPLE_RATE
 
         def on_progress(seconds: float, finished_before: float = done, length: float = part_duration) -> None:
             heartbeat.progress = (finished_before + min(seconds, length)) / total * 100
@@ -165,9 +174,21 @@ def transcribe_parts(submission_id: int, claim: str, heartbeat: Heartbeat) -> No
             part.segments = [list(segment) for segment in result.segments]
             part.transcribed = True
             part.save(update_fields=["transcript", "segments", "transcribed"])
-            Clip.objects.filter(pk=part.clip_id).update(language=result.language)
+            Clip.objects.filter(pk=part.clip_id).update(
+                language=result.language, duration=round(part_duration, 3)
+            )
         done += part_duration
         heartbeat.progress = done / total * 100
+
+
+def _decode_within_limit(part: ClipPart, *, remaining: float) -> np.ndarray:
+    """The part's audio, or ClipRefused naming the guided prompt when decoding passes the limit."""
+    try:
+        return media_probe.decode_audio(part.clip.file.path, max_seconds=max(remaining, 0.0))
+    except media_probe.AudioTooLong as refusal:
+        if part.prompt != Prompt.FREE:
+            refusal.message = f"{part.get_prompt_display()}: {refusal.message}"
+        raise
 
 
 def finish_submission(submission_id: int, claim: str) -> str:
@@ -199,10 +220,13 @@ def _existing_draft_for(parts: list[ClipPart]) -> StoryPage | None:
 
 
 def _poster_for(parts: list[ClipPart]) -> bytes | None:
+    """The first video clip's poster frame; a frame too large or unreadable means no poster, not a failure."""
     for part in parts:
         if part.clip.is_video:
             try:
                 return media_probe.extract_poster_frame(part.clip.file.path)
+            except media_probe.PosterSkipped as reason:
+                logger.warning("No poster frame from clip %s: %s", part.clip_id, reason)
             except Exception:
                 logger.exception("No poster frame from clip %s", part.clip_id)
     return None
@@ -260,8 +284,10 @@ def _joined_clip(parts: list[ClipPart]) -> tuple[Clip, list[tuple[float, float, 
     pieces: list[np.ndarray] = []
     segments: list[tuple[float, float, str]] = []
     offset = 0.0
+    remaining = float(settings.MAX_CLIP_SECONDS)
     for index, part in enumerate(parts):
-        audio = media_probe.decode_audio(part.clip.file.path)
+        audio = media_probe.decode_audio(part.clip.file.path, max_seconds=max(remaining, 0.0))
+        remaining -= len(audio) / media_probe.WHISPER_SAMPLE_RATE
         if index:
             pieces.append(gap)
             offset += GAP_BETWEEN_PARTS_SECONDS

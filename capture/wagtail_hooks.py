@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from capture.models import ClipSubmission, is_editor
-
-
-class EditorsMayViewPolicy(BasePermissionPolicy):
-    """Editors (superusers and the Editors group) may look; nobody edits a submission by hand."""
-
-    def user_has_permission(self, user, action):
-        return action == "view" and is_editor(user)
-
-    def users_with_any_permission(self, actions):
-        if "view" not in actions:
-            return get_user_model().objects.none()
-        return get_user_model().objects.filter(
-            Q(is_superuser=True) | Q(groups__name="Editors"), is_active=True
-        )
+from capture.models import ClipSubmission
+from stories.permissions import EditorsMayViewPolicy
 
 
 class StatusPageColumn(Column):

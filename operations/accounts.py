@@ -10,8 +10,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-EDITORS_GROUP = "Editors"
-STORYTELLERS_GROUP = "Storytellers"
+from stories.visibility import EDITORS_GROUP, STORYTELLERS_GROUP
 
 
 @dataclass

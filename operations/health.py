@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import connection
 
 from operations.models import WorkerHeartbeat
+from storybank.redaction import redact_credentials
 
 
 def check_database() -> dict:
@@ -51,11 +52,24 @@ def check_transcription_model() -> dict:
 
 
 def system_health() -> tuple[bool, dict]:
+    """Every check in full (versions, ages, errors), credentials masked: for staff and operators."""
     checks = {
         "database": check_database(),
         "search": check_search(),
         "worker": check_worker(),
         "transcription_model": check_transcription_model(),
     }
+    for check in checks.values():
+        for key, value in check.items():
+            if isinstance(value, str):
+                check[key] = redact_credentials(value)
     healthy = all(check["ok"] for check in checks.values())
     return healthy, {"status": "ok" if healthy else "unhealthy", "checks": checks}
+
+
+def public_health(report: dict) -> dict:
+    """What anyone may know: the overall status and whether each part is up, nothing else."""
+    return {
+        "status": report["status"],
+        "checks": {name: {"ok": bool(check["ok"])} for name, check in report["checks"].items()},
+    }

@@ -1,18 +1,26 @@
-"""Serving uploads with HTTP Range support, so audio and video players can seek."""
+"""Serving uploads: the visibility policy decides, on the normalised path, before any byte is read.
+
+In development Django streams the file itself (with HTTP Range support, so players can seek). In
+production set PROTECTED_MEDIA_SERVER so the front server sends the file once Storybank has
+said yes (nginx `X-Accel-Redirect` to an `internal` location, or Apache's `X-Sendfile`).
+"""
 
 from __future__ import annotations
 
 import mimetypes
-import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
-from django.utils._os import safe_join
 
-RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+from stories.visibility import user_may_read_media
+
+RANGE_RE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$", re.ASCII)
 CHUNK = 64 * 1024
+# Served as downloads, never rendered inline: a browser would run their scripts on our origin.
+DOWNLOAD_ONLY_EXTENSIONS = {".html", ".htm", ".svg", ".xml", ".xhtml", ".js", ".pdf"}
 
 
 def _read_range(path: Path, start: int, length: int):
@@ -27,27 +35,50 @@ def _read_range(path: Path, start: int, length: int):
             yield data
 
 
-def clip_is_readable(user, path: str) -> bool:
-    """Clips follow their story's visibility: anonymous readers get only those of live public stories."""
-    if not path.startswith("clips/") or user.is_authenticated:
-        return True
-    from stories.models import StoryPage
+def resolve_upload(raw_path: str) -> tuple[Path, str] | None:
+    """The real file a request path names and its canonical path under MEDIA_ROOT, or None.
 
-    return StoryPage.objects.visible_to(user).filter(clip__file=path).exists()
+    Every spelling (`./`, `%2e`, `//`, `..`, symlinks) is resolved first, so the decision is
+    taken on the file that would actually be sent.
+    """
+    if "\x00" in raw_path or "\\" in raw_path:
+        return None
+    root = Path(settings.MEDIA_ROOT).resolve()
+    try:
+        full = (root / raw_path.lstrip("/")).resolve(strict=True)
+        relative = full.relative_to(root)
+    except (OSError, ValueError, RuntimeError):
+        return None
+    if not full.is_file():
+        return None
+    return full, PurePosixPath(relative).as_posix()
 
 
 def serve_upload(request, path: str):
-    """Serve a file under MEDIA_ROOT; honour a single byte range (206) for media seeking."""
-    if not clip_is_readable(request.user, path):
+    """Serve a file under MEDIA_ROOT to a reader who may see it; honour a single byte range (206)."""
+    resolved = resolve_upload(path)
+    if resolved is None or not user_may_read_media(request.user, resolved[1]):
         raise Http404("Not found")
-    try:
-        full = Path(safe_join(str(settings.MEDIA_ROOT), path))
-    except Exception:
-        raise Http404("Not found") from None
-    if not full.is_file():
-        raise Http404("Not found")
-    size = full.stat().st_size
+    full, relative = resolved
     content_type = mimetypes.guess_type(full.name)[0] or "application/octet-stream"
+    if settings.PROTECTED_MEDIA_SERVER:
+        response = HttpResponse(content_type=content_type)
+        if settings.PROTECTED_MEDIA_SERVER == "nginx":
+            response["X-Accel-Redirect"] = settings.PROTECTED_MEDIA_NGINX_PREFIX + quote(relative)
+        else:
+            response["X-Sendfile"] = str(full)
+    else:
+        response = _file_response(request, full, content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Vary"] = "Cookie"
+    if full.suffix.lower() in DOWNLOAD_ONLY_EXTENSIONS:
+        response["Content-Disposition"] = "attachment"
+    return response
+
+
+def _file_response(request, full: Path, content_type: str) -> HttpResponse:
+    size = full.stat().st_size
     match = RANGE_RE.match(request.headers.get("Range", "").strip())
     if match and (match.group(1) or match.group(2)):
         first, last = match.groups()
@@ -69,8 +100,4 @@ def serve_upload(request, path: str):
         response = FileResponse(full.open("rb"), content_type=content_type)
         response["Content-Length"] = str(size)
     response["Accept-Ranges"] = "bytes"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    if os.path.splitext(full.name)[1].lower() in {".html", ".htm", ".svg", ".xml"}:
-        response["Content-Disposition"] = "attachment"
     return response

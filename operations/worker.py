@@ -1,9 +1,10 @@
-"""The background worker: django-tasks-db's worker loop plus a housekeeping thread.
+"""The background worker: django-tasks-db's worker loop plus the housekeeping threads beside it.
 
-The housekeeping thread beats this worker's heartbeat (read by /healthz) and runs the
-housekeeping functions listed in settings.STORYBANK_HOUSEKEEPING — re-queueing work that a
-killed worker left behind, and applying pending search-index updates — so they keep running even
-while a long transcription occupies the task loop.
+The heartbeat (read by /healthz) has a thread of its own and does nothing else, and each
+housekeeping function listed in settings.STORYBANK_HOUSEKEEPING (re-queueing work a killed worker
+left behind, applying pending search-index updates) runs in its own thread too: a job that fails
+or takes long delays only itself, never the heartbeat or the other jobs, and all of them keep
+running while a long transcription occupies the task loop.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -33,33 +35,69 @@ def run_steps(setting_name: str) -> None:
             logger.exception("%s step %s failed", setting_name, dotted_path)
 
 
-def run_housekeeping() -> None:
-    run_steps("STORYBANK_HOUSEKEEPING")
-
-
 def run_startup() -> None:
     run_steps("STORYBANK_WORKER_STARTUP")
 
 
-class Housekeeper(threading.Thread):
-    def __init__(self, worker_id: str, interval: float):
-        super().__init__(name="storybank-housekeeper", daemon=True)
-        self.worker_id = worker_id
+class Repeating(threading.Thread):
+    """Calls `job` every `interval` seconds until `stopped` is set; an exception is logged, then the next round runs."""
+
+    def __init__(self, name: str, job: Callable[[], object], interval: float, stopped: threading.Event):
+        super().__init__(name=name, daemon=True)
+        self.job = job
         self.interval = interval
-        self.stopped = threading.Event()
+        self.stopped = stopped
 
     def run(self) -> None:
-        hostname, pid = socket.gethostname(), os.getpid()
         while not self.stopped.is_set():
             close_old_connections()
             try:
-                WorkerHeartbeat.beat(self.worker_id, hostname=hostname, pid=pid)
-                WorkerHeartbeat.forget_stale(timedelta(days=1))
+                self.job()
             except Exception:
-                logger.exception("Heartbeat failed")
-            run_housekeeping()
-            close_old_connections()
+                logger.exception("%s failed; it runs again in %ss", self.name, self.interval)
+            finally:
+                close_old_connections()
             self.stopped.wait(self.interval)
+
+
+def _imported(dotted_path: str) -> Callable[[], object]:
+    """The job named by `dotted_path`; a name that does not import fails each round, in its own thread."""
+
+    def job():
+        return import_string(dotted_path)()
+
+    return job
+
+
+class Housekeeper:
+    """This worker's heartbeat and housekeeping jobs, each in a daemon thread of its own."""
+
+    def __init__(self, worker_id: str, interval: float, jobs: Iterable[str] | None = None):
+        self.worker_id = worker_id
+        self.stopped = threading.Event()
+        hostname, pid = socket.gethostname(), os.getpid()
+
+        def beat() -> None:
+            WorkerHeartbeat.beat(worker_id, hostname=hostname, pid=pid)
+            WorkerHeartbeat.forget_stale(timedelta(days=1))
+
+        jobs = settings.STORYBANK_HOUSEKEEPING if jobs is None else jobs
+        self.threads = [Repeating("storybank-heartbeat", beat, interval, self.stopped)]
+        self.threads += [
+            Repeating(f"storybank-housekeeping {path}", _imported(path), interval, self.stopped)
+            for path in jobs
+        ]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask every thread to stop and wait a little for them (a job in the middle of a round finishes it)."""
+        self.stopped.set()
+        for thread in self.threads:
+            if thread.is_alive():
+                thread.join(timeout)
 
 
 def new_worker_id() -> str:

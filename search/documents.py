@@ -111,11 +111,17 @@ def _links(relation, story_ids: list[int], target_column: str) -> dict[int, list
 
 
 class DocumentBuilder:
-    """Builds documents for many stories with a few queries per chunk (rebuilds run at thousands/s)."""
+    """Builds documents for many stories with a few queries per chunk (rebuilds run at thousands/s).
 
-    def __init__(self):
+    With a `failures` dict, a story whose document cannot be built (a malformed stored body, say)
+    is left out and recorded there, so one bad story never stops a rebuild; without, it raises.
+    """
+
+    def __init__(self, failures: dict[int, Exception] | None = None):
         self.urls = PageUrls()
         self.names: dict[type, dict[int, dict]] = {}
+        self.failures = failures
+        self.last_row_pk: int | None = None
 
     def _load(self, model, ids: Iterable[int]) -> None:
         known = self.names.setdefault(model, {})
@@ -136,6 +142,7 @@ class DocumentBuilder:
     def documents(self, queryset) -> list[dict]:
         rows = list(queryset.annotate(body_json=Cast("body", TextField())).values(*STORY_COLUMNS))
         story_ids = [row["pk"] for row in rows]
+        self.last_row_pk = story_ids[-1] if story_ids else None
         themes = _links(StoryPage.themes, story_ids, "theme_id")
         outcomes = _links(StoryPage.outcome_types, story_ids, "outcometype_id")
         people = _links(StoryPage.people, story_ids, "person_id")
@@ -155,37 +162,45 @@ class DocumentBuilder:
         self._load(OutcomeType, [pk for ids in outcomes.values() for pk in ids])
         documents = []
         for row in rows:
-            story_id = row["pk"]
-            teller = self._named(Person, [row["teller_id"]]) if row["teller_id"] else []
-            story_segments = segments.get(story_id, [])
-            occurred_on, first_published = row["occurred_on"], row["first_published_at"]
-            year_source = occurred_on or first_published
-            document = {
-                "id": story_id,
-                "url": self.urls.url(row["url_path"], row["path"]),
-                "title": row["title"],
-                "teller": teller[0] if teller else None,
-                "people": self._named(Person, people.get(story_id, [])),
-                "themes": self._named(Theme, themes.get(story_id, [])),
-                "outcome_types": self._named(OutcomeType, outcomes.get(story_id, [])),
-                "context": row["context"],
-                "aha": row["aha"],
-                "outcome": row["outcome"],
-                "transcript": story_segments,
-                "transcript_text": " ".join(segment["text"].strip() for segment in story_segments),
-                "body": body_text(row["body_json"]),
-                "occurred_on": _iso(occurred_on),
-                "first_published_at": _iso(first_published),
-                "year": year_source.year if year_source else None,
-                "visibility": row["visibility"],
-                "helpful_count": row["helpful_count"],
-                "language": row["clip__language"] or "en",
-                "source": row["source"],
-                "has_clip": row["clip_id"] is not None,
-            }
-            document["fingerprint"] = document_fingerprint(document)
-            documents.append(document)
+            try:
+                documents.append(self._document(row, themes, outcomes, people, segments))
+            except Exception as error:
+                if self.failures is None:
+                    raise
+                self.failures[row["pk"]] = error
         return documents
+
+    def _document(self, row: dict, themes: dict, outcomes: dict, people: dict, segments: dict) -> dict:
+        story_id = row["pk"]
+        teller = self._named(Person, [row["teller_id"]]) if row["teller_id"] else []
+        story_segments = segments.get(story_id, [])
+        occurred_on, first_published = row["occurred_on"], row["first_published_at"]
+        year_source = occurred_on or first_published
+        document = {
+            "id": story_id,
+            "url": self.urls.url(row["url_path"], row["path"]),
+            "title": row["title"],
+            "teller": teller[0] if teller else None,
+            "people": self._named(Person, people.get(story_id, [])),
+            "themes": self._named(Theme, themes.get(story_id, [])),
+            "outcome_types": self._named(OutcomeType, outcomes.get(story_id, [])),
+            "context": row["context"],
+            "aha": row["aha"],
+            "outcome": row["outcome"],
+            "transcript": story_segments,
+            "transcript_text": " ".join(segment["text"].strip() for segment in story_segments),
+            "body": body_text(row["body_json"]),
+            "occurred_on": _iso(occurred_on),
+            "first_published_at": _iso(first_published),
+            "year": year_source.year if year_source else None,
+            "visibility": row["visibility"],
+            "helpful_count": row["helpful_count"],
+            "language": row["clip__language"] or "en",
+            "source": row["source"],
+            "has_clip": row["clip_id"] is not None,
+        }
+        document["fingerprint"] = document_fingerprint(document)
+        return document
 
 
 def story_document(story: StoryPage) -> dict:
@@ -212,16 +227,24 @@ def person_names(document: dict) -> list[str]:
     return names + [person["name"] for person in document["people"]]
 
 
-def iter_documents(story_ids: Iterable[int] | None = None, *, chunk_size: int = 1000) -> Iterator[dict]:
-    """Documents for the given indexable stories (all of them when None), loaded in chunks."""
+def iter_documents(
+    story_ids: Iterable[int] | None = None,
+    *,
+    chunk_size: int = 1000,
+    failures: dict[int, Exception] | None = None,
+) -> Iterator[dict]:
+    """Documents for the given indexable stories (all of them when None), loaded in chunks.
+
+    With `failures`, stories whose document cannot be built are skipped and recorded there.
+    """
     queryset = indexable_stories().order_by("pk")
     if story_ids is not None:
         queryset = queryset.filter(pk__in=list(story_ids))
-    builder = DocumentBuilder()
+    builder = DocumentBuilder(failures)
     last_pk = 0
     while True:
         chunk = builder.documents(queryset.filter(pk__gt=last_pk)[:chunk_size])
-        if not chunk:
+        if builder.last_row_pk is None:
             return
         yield from chunk
-        last_pk = chunk[-1]["id"]
+        last_pk = builder.last_row_pk

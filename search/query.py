@@ -10,11 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
+from stories.params import QueryParams
+
 SORTS = ("relevance", "newest", "helpful")
 FACETS = ("theme", "person", "outcome", "year")
 FILTERS = FACETS + ("source",)
 MAX_QUERY_LENGTH = 200
 MAX_FILTER_VALUES = 20
+MAX_FILTER_LENGTH = 150
 MAX_PAGE = 1000
 DEFAULT_PER_PAGE = 10
 
@@ -43,33 +46,24 @@ class SearchQuery:
             raise ValueError(f"unknown sort {self.sort!r}")
 
     @classmethod
-    def from_params(cls, params: Mapping, *, include_staff: bool = False, per_page: int = DEFAULT_PER_PAGE):
-        """Read a query from request.GET-like params; anything malformed is ignored, never an error."""
+    def from_params(
+        cls, params: Mapping, *, include_staff: bool = False, per_page: int = DEFAULT_PER_PAGE
+    ) -> SearchQuery:
+        """Read a query from request.GET-like params; anything malformed raises BadParameter (a 400)."""
+        reader = QueryParams(params)
 
         def values(name: str) -> tuple[str, ...]:
-            raw = params.getlist(name) if hasattr(params, "getlist") else params.get(name, [])
-            if isinstance(raw, str):
-                raw = [raw]
-            cleaned: list[str] = []
-            for value in raw:
-                value = str(value).strip()[:150]
-                if value and value not in cleaned:
-                    cleaned.append(value)
-            return tuple(cleaned[:MAX_FILTER_VALUES])
+            return reader.texts(name, max_count=MAX_FILTER_VALUES, max_length=MAX_FILTER_LENGTH)
 
-        years = tuple(int(year) for year in values("year") if year.isdigit() and 1000 <= int(year) <= 9999)
-        sort = (params.get("sort") or "relevance").strip()
-        page_text = str(params.get("page") or "1").strip()
-        page = int(page_text) if page_text.isdigit() else 1
         return cls(
-            text=" ".join(str(params.get("q") or "").split())[:MAX_QUERY_LENGTH],
+            text=" ".join(reader.text("q", max_length=MAX_QUERY_LENGTH).split()),
             themes=values("theme"),
             people=values("person"),
             outcomes=values("outcome"),
-            years=years,
+            years=reader.integers("year", max_count=MAX_FILTER_VALUES, minimum=1000, maximum=9999),
             sources=values("source"),
-            sort=sort if sort in SORTS else "relevance",
-            page=min(max(page, 1), MAX_PAGE),
+            sort=reader.choice("sort", SORTS, default="relevance"),
+            page=reader.integer("page", default=1, minimum=1, maximum=MAX_PAGE),
             per_page=per_page,
             include_staff=include_staff,
         )

@@ -3,6 +3,9 @@
 It picks the backend (Elasticsearch when ELASTICSEARCH_URL is set, the embedded index otherwise),
 asks it with the user's visibility applied inside the query, then re-checks every hit against the
 database before anything is shown, and names the facet values from the current vocabulary.
+While a story's queued update waits for the worker, the index may still hold it as it was: such
+stories are left out inside the engine query for every reader who may not see them now, so
+narrowing (staff-only, unpublished, deleted) shows in totals and facets at once.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from search.backends.base import SearchBackend, SearchUnavailable
-from search.query import FACETS, FacetValue, SearchHit, SearchQuery, SearchResults, Suggestion
+from search.query import FACETS, MAX_PAGE, FacetValue, SearchHit, SearchQuery, SearchResults, Suggestion
 
 logger = logging.getLogger(__name__)
 
@@ -122,10 +125,11 @@ def story_cards(queryset, *, with_relations: bool = True) -> dict[int, StoryCard
         ("people", StoryPage.people, "person"),
         ("outcome_types", StoryPage.outcome_types, "outcometype"),
     ):
-        rows = (
-            relation.through.objects.filter(storypage_id__in=list(cards))
-            .order_by(f"{target}__name")
-            .values_list("storypage_id", f"{target}__name", f"{target}__slug")
+        links = relation.through.objects.filter(storypage_id__in=list(cards))
+        if target == "theme":
+            links = links.filter(theme__is_approved=True)  # a proposed theme is nobody's business yet
+        rows = links.order_by(f"{target}__name").values_list(
+            "storypage_id", f"{target}__name", f"{target}__slug"
         )
         for story_id, name, slug in rows:
             getattr(cards[story_id], attribute).append(NamedItem(name, slug))
@@ -151,7 +155,8 @@ class SearchPage:
 
     @property
     def page_count(self) -> int:
-        return max(1, math.ceil(self.total / self.query.per_page))
+        """Pages one may open: never past MAX_PAGE, the last page the parser accepts."""
+        return min(MAX_PAGE, max(1, math.ceil(self.total / self.query.per_page)))
 
     @property
     def has_next(self) -> bool:
@@ -167,8 +172,9 @@ def search_stories(query: SearchQuery, user) -> SearchPage:
     from stories.models import StoryPage
 
     query = _with_visibility(query, user)
+    waiting = waiting_updates(user)
     try:
-        results = get_backend().search(query)
+        results = get_backend().search(query, hidden_ids=waiting.hidden_ids)
     except SearchUnavailable as error:
         logger.warning("Search unavailable: %s", error)
         results, unavailable = SearchResults(total=0, hits=[], facets={}), True
@@ -180,7 +186,7 @@ def search_stories(query: SearchQuery, user) -> SearchPage:
     if stale:
         _queue_stale_hits(stale)
     story_results = [StoryResult(visible[hit.id], hit) for hit in results.hits if hit.id in visible]
-    facets = label_facets(results.facets, query)
+    facets = label_facets(results.facets, query, user, index_behind=waiting.index_behind)
     return SearchPage(
         query=query,
         total=results.total,
@@ -197,30 +203,65 @@ def _with_visibility(query: SearchQuery, user) -> SearchQuery:
     return replace(query, include_staff=can_see_staff_stories(user))
 
 
+@dataclass(frozen=True)
+class WaitingUpdates:
+    """What the queue says about the index for one reader: is it behind, and what must it not show."""
+
+    index_behind: bool = False
+    hidden_ids: frozenset[int] = frozenset()
+
+
+def waiting_updates(user) -> WaitingUpdates:
+    """Stories with a queued (or parked) update that `user` may not see now: the engine leaves them out.
+
+    One query when the queue is empty (the usual case), two otherwise.
+    """
+    from search.models import PendingIndexUpdate
+    from stories.models import StoryPage
+
+    queued = PendingIndexUpdate.objects.all()
+    if not queued.exists():
+        return WaitingUpdates()
+    visible_now = StoryPage.objects.visible_to(user).filter(pk__in=queued.values("story_id")).values("pk")
+    hidden = queued.exclude(story_id__in=visible_now).values_list("story_id", flat=True).distinct()
+    return WaitingUpdates(index_behind=True, hidden_ids=frozenset(hidden))
+
+
 def _queue_stale_hits(story_ids: list[int]) -> None:
-    """A hit the database no longer serves means the index is behind: queue those stories."""
+    """A hit the database no longer serves means the index is behind: queue those stories (once)."""
     from search.documents import indexable_stories
+    from search.models import PendingIndexUpdate
     from search.sync import enqueue_stories
 
     still_indexable = set(indexable_stories().filter(pk__in=story_ids).values_list("pk", flat=True))
-    gone = [story_id for story_id in story_ids if story_id not in still_indexable]
+    already_queued = set(
+        PendingIndexUpdate.objects.filter(story_id__in=story_ids).values_list("story_id", flat=True)
+    )
+    gone = [story_id for story_id in story_ids if story_id not in still_indexable | already_queued]
     if gone:
         enqueue_stories(gone, "stale search hit")
 
 
 def facet_labels(values_by_facet: dict[str, list[str]]) -> dict[str, dict[str, str]]:
-    """Current names of the theme, person and outcome slugs shown as facets, in one query."""
+    """Current names of the theme, person and outcome slugs shown as facets, in one query.
+
+    Proposed (unapproved) themes have no name here: to a reader they do not exist yet.
+    """
     from django.db.models import CharField, Value
 
     from stories.models import OutcomeType, Person, Theme
 
-    models = {"theme": Theme, "person": Person, "outcome": OutcomeType}
+    models = {
+        "theme": Theme.objects.filter(is_approved=True),
+        "person": Person.objects,
+        "outcome": OutcomeType.objects,
+    }
     querysets = [
-        model.objects.filter(slug__in=values_by_facet[facet])
+        rows.filter(slug__in=values_by_facet[facet])
         .annotate(facet=Value(facet, output_field=CharField()))
         .values_list("facet", "slug", "name")
         .order_by()
-        for facet, model in models.items()
+        for facet, rows in models.items()
         if values_by_facet.get(facet)
     ]
     labels: dict[str, dict[str, str]] = {facet: {} for facet in models}
@@ -232,8 +273,27 @@ def facet_labels(values_by_facet: dict[str, list[str]]) -> dict[str, dict[str, s
     return labels
 
 
-def label_facets(facets: dict[str, list[FacetValue]], query: SearchQuery) -> dict[str, list[FacetValue]]:
-    """Name each facet value from the vocabulary; selected values always appear, even at zero."""
+def unlisted_people(slugs: list[str], user) -> set[str]:
+    """Which of these people `user` may not know of (their page answers 404 to them): never name them."""
+    from stories.listing import person_is_listed
+    from stories.models import Person
+
+    if not slugs:
+        return set()
+    people = Person.objects.filter(slug__in=slugs)
+    return {person.slug for person in people if not person_is_listed(person, user)}
+
+
+def label_facets(
+    facets: dict[str, list[FacetValue]], query: SearchQuery, user=None, *, index_behind: bool = True
+) -> dict[str, list[FacetValue]]:
+    """Name each facet value from the vocabulary; selected values always appear, even at zero.
+
+    A value this reader may not know of (a proposed theme, someone only in stories hidden from
+    them) is dropped, exactly like a value that does not exist. People counted by an index that is
+    up to date appear in stories this reader may see; the others (counted while updates wait, or
+    chosen in the URL) are checked against the database.
+    """
     selected = {
         "theme": list(query.themes),
         "person": list(query.people),
@@ -247,13 +307,15 @@ def label_facets(facets: dict[str, list[FacetValue]], query: SearchQuery) -> dic
         values += [FacetValue(value, "", 0) for value in selected[facet] if value not in present]
         all_values[facet] = values
     names = facet_labels({facet: [value.value for value in values] for facet, values in all_values.items()})
+    to_check = [value.value for value in all_values["person"] if index_behind or not value.count]
+    unlisted = unlisted_people(to_check, user)
     labelled: dict[str, list[FacetValue]] = {}
     for facet, values in all_values.items():
         labels = names[facet]
         kept = []
         for value in values:
-            if value.value not in labels:
-                continue  # a theme or person removed since indexing
+            if value.value not in labels or (facet == "person" and value.value in unlisted):
+                continue  # unknown to this reader, or removed since indexing
             value.label = labels[value.value]
             value.selected = value.value in selected[facet]
             kept.append(value)
@@ -264,16 +326,22 @@ def label_facets(facets: dict[str, list[FacetValue]], query: SearchQuery) -> dic
 
 
 def active_filters(query: SearchQuery, facets: dict[str, list[FacetValue]]) -> list[tuple[str, FacetValue]]:
+    """The chosen filters as chips; a value the vocabulary does not name for this reader has none."""
+    from stories.models import Source
+
     chosen = []
     for facet, values in facets.items():
         chosen += [(facet, value) for value in values if value.selected]
+    source_labels = dict(Source.choices)
     for source in query.sources:
-        chosen.append(("source", FacetValue(source, source.title(), 0, True)))
+        if source in source_labels:
+            chosen.append(("source", FacetValue(source, str(source_labels[source]), 0, True)))
     return chosen
 
 
 def suggest(prefix: str, user, limit: int = 6) -> list[Suggestion]:
     """Autocomplete entries for what is being typed: matching story titles, then matching people."""
+    from stories.listing import person_is_listed
     from stories.models import Person, StoryPage
 
     prefix = " ".join(prefix.split())[:100]
@@ -281,7 +349,10 @@ def suggest(prefix: str, user, limit: int = 6) -> list[Suggestion]:
         return []
     try:
         story_ids, person_slugs = get_backend().suggest(
-            prefix, include_staff=can_see_staff_stories(user), limit=limit
+            prefix,
+            include_staff=can_see_staff_stories(user),
+            limit=limit,
+            hidden_ids=waiting_updates(user).hidden_ids,
         )
     except SearchUnavailable:
         return []
@@ -296,7 +367,8 @@ def suggest(prefix: str, user, limit: int = 6) -> list[Suggestion]:
     people = Person.objects.filter(slug__in=person_slugs).order_by("name")
     for person in people:
         name_words = person.name.lower().split()
-        if all(any(name_word.startswith(word) for name_word in name_words) for word in words):
+        matches = all(any(name_word.startswith(word) for name_word in name_words) for word in words)
+        if matches and person_is_listed(person, user):
             suggestions.append(
                 Suggestion(
                     label=person.name, kind="person", url=f"/search/?person={person.slug}", value=person.slug
@@ -313,7 +385,10 @@ def related_stories(story, user, limit: int = 3) -> list:
     visible = StoryPage.objects.visible_to(user)
     try:
         ids = get_backend().related(
-            story_document(story), include_staff=can_see_staff_stories(user), limit=limit + 3
+            story_document(story),
+            include_staff=can_see_staff_stories(user),
+            limit=limit + 3,
+            hidden_ids=waiting_updates(user).hidden_ids,
         )
     except SearchUnavailable:
         return list(
@@ -335,6 +410,7 @@ def backend_health() -> dict:
         health["pending_updates"] = PendingIndexUpdate.objects.count()
         failing = PendingIndexUpdate.objects.filter(~Q(last_error=""))
         health["failing_updates"] = failing.count()
+        health["parked_updates"] = PendingIndexUpdate.objects.parked().count()
     except Exception as error:  # the database check reports this properly
         health["pending_updates"] = None
         health["queue_error"] = str(error)

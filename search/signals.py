@@ -1,7 +1,8 @@
 """Signal handlers that queue index updates; they never touch the index itself.
 
-Each handler adds PendingIndexUpdate rows in the same transaction as the editor's change, so a
-search outage cannot fail a publish and an update cannot be lost; the worker applies them.
+Each handler adds PendingIndexUpdate rows in the same transaction as the editor's change (or the
+bulk write: imports announce what they wrote with `stories_written_in_bulk`), so a search outage
+cannot fail a publish and an update cannot be lost; the worker applies them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from wagtail.signals import page_published, page_slug_changed, page_unpublished,
 
 from search.sync import enqueue_stories
 from stories.models import HelpfulVote, OutcomeType, Person, StoryPage, Theme
+from stories.signals import stories_written_in_bulk
 
 
 def story_ids_under(page: Page) -> list[int]:
@@ -74,6 +76,10 @@ def helpful_vote_changed(sender, instance, **kwargs):
     enqueue_stories([instance.story_id], "helpful vote")
 
 
+def stories_written(sender, story_ids, **kwargs):
+    enqueue_stories(story_ids, "bulk write")
+
+
 def connect() -> None:
     page_published.connect(story_published, sender=StoryPage, dispatch_uid="search_story_published")
     page_unpublished.connect(story_unpublished, sender=StoryPage, dispatch_uid="search_story_unpublished")
@@ -92,3 +98,4 @@ def connect() -> None:
         pre_delete.connect(vocabulary_deleting, sender=model, dispatch_uid=f"search_{name}_deleting")
     post_save.connect(helpful_vote_changed, sender=HelpfulVote, dispatch_uid="search_helpful_vote_saved")
     post_delete.connect(helpful_vote_changed, sender=HelpfulVote, dispatch_uid="search_helpful_vote_deleted")
+    stories_written_in_bulk.connect(stories_written, dispatch_uid="search_stories_written_in_bulk")

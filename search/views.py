@@ -1,4 +1,7 @@
-"""The search page, its JSON twin and the autocomplete endpoint. Thin: parse, search, render."""
+"""The search page, its JSON twin and the autocomplete endpoint. Thin: parse, search, render.
+
+Malformed parameters raise stories.params.BadParameter, which the middleware answers with a 400.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from search.display import api_payload, page_context, suggestion_payload
-from search.query import SearchQuery
+from search.query import DEFAULT_PER_PAGE, MAX_QUERY_LENGTH, SearchQuery
 from search.service import search_stories, suggest
+from stories.params import QueryParams
 
 API_MAX_PER_PAGE = 50
 
@@ -21,14 +25,15 @@ def search_page(request: HttpRequest):
 
 @require_GET
 def search_api(request: HttpRequest):
-    per_page = request.GET.get("per_page", "")
-    per_page = min(int(per_page), API_MAX_PER_PAGE) if per_page.isdigit() and int(per_page) > 0 else 10
+    per_page = QueryParams(request.GET).integer(
+        "per_page", default=DEFAULT_PER_PAGE, minimum=1, maximum=API_MAX_PER_PAGE
+    )
     page = search_stories(SearchQuery.from_params(request.GET, per_page=per_page), request.user)
     return JsonResponse(api_payload(page))
 
 
 @require_GET
 def suggest_api(request: HttpRequest):
-    text = request.GET.get("q", "")
+    text = QueryParams(request.GET).text("q", max_length=MAX_QUERY_LENGTH)
     suggestions = suggest(text, request.user)
     return JsonResponse({"q": text, "suggestions": [suggestion_payload(entry) for entry in suggestions]})

@@ -10,6 +10,9 @@ class StoriesConfig(AppConfig):
     def ready(self):
         from wagtail.signals import page_published
 
+        from stories import permissions
         from stories.helpful import resync_helpful_count
+
+        permissions.register()
 
         page_published.connect(resync_helpful_count, dispatch_uid="stories_resync_helpful_count")

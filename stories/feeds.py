@@ -53,7 +53,7 @@ class LatestStoriesFeed(Feed):
         return item.teller.name if item.teller else None
 
     def item_categories(self, item: StoryPage) -> list[str]:
-        return [theme.name for theme in item.themes.all()]
+        return item.theme_names  # approved themes only
 
 
 class ThemeStoriesFeed(LatestStoriesFeed):

@@ -6,9 +6,9 @@ reported with its line number and reason while the good ones still import.
 
 Pages are built in batches without Wagtail's per-page `add_child` (which re-reads the tree for
 every story): tree paths are allocated in memory under the library page and the rows are written
-with bulk inserts. Per-story signals do not fire for bulk rows, and the whole import runs inside
-`bulk_import_mode()`, which search signal handlers check (`bulk_import_active()`): the caller
-rebuilds the search index once afterwards.
+with bulk inserts. Per-story signals do not fire for bulk rows, so each batch announces every
+story it wrote with `stories.signals.stories_written_in_bulk`, inside the batch's transaction:
+whatever keeps a copy of stories (the search queue) learns of all of them, durably.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from django.utils.text import slugify
 from wagtail.models import Page
 
 from stories.models import OutcomeType, Person, StoryIndexPage, StoryPage, Theme, Visibility
+from stories.signals import stories_written_in_bulk
 
 FIELDS = [
     "external_id",
@@ -63,9 +64,10 @@ _bulk_import = contextvars.ContextVar("stories_bulk_import", default=False)
 
 @contextmanager
 def bulk_import_mode() -> Iterator[None]:
-    """Inside this block, search signal handlers skip per-story index updates.
+    """Marks a bulk write (an import, the demo load) for code that wants to know (`bulk_import_active()`).
 
-    Whoever enters it owes a rebuild of the search index afterwards.
+    Per-story signals still fire and are handled as usual inside it; what the bulk rows change is
+    announced with `stories_written_in_bulk`.
     """
     token = _bulk_import.set(True)
     try:
@@ -75,7 +77,7 @@ def bulk_import_mode() -> Iterator[None]:
 
 
 def bulk_import_active() -> bool:
-    """True inside `bulk_import_mode()`; checked by the search app's signal handlers."""
+    """True inside `bulk_import_mode()`."""
     return _bulk_import.get()
 
 
@@ -485,7 +487,9 @@ class LibraryWriter:
         if updated_stories:
             self._update(updated_stories)
         self._set_relations(relations, replace=[story.pk for story in updated_stories])
-        self.written_ids.extend(story_id for _, story_id in relations)
+        written = [story_id for _, story_id in relations]
+        stories_written_in_bulk.send(sender=StoryPage, story_ids=written)
+        self.written_ids.extend(written)
         return len(new_stories), len(updated_stories), unchanged
 
     @staticmethod

@@ -19,12 +19,15 @@ from django.urls import reverse
 
 from stories.helpful import has_voted_helpful, helpful_vote_count
 from stories.models import OutcomeType, Person, StoryIndexPage, StoryPage, Theme, Visibility
-from stories.transcripts import TRANSCRIPT_FORMATS, clock_time, parse_start_time
+from stories.params import MAX_PAGE_NUMBER, QueryParams
+from stories.transcripts import TRANSCRIPT_FORMATS, clock_time, read_start_time
+from stories.visibility import person_is_listed
 
 logger = logging.getLogger(__name__)
 
 STORIES_PER_PAGE = 12
 PEOPLE_PER_PAGE = 30
+MAX_NAME_QUERY_LENGTH = 100
 LIBRARY_CRUMB = {"url": "/stories/", "label": "Library"}
 TRANSCRIPT_FORMAT_LABELS = {
     "txt": "Plain text (.txt)",
@@ -67,8 +70,12 @@ def stories_involving(person: Person, stories: QuerySet[StoryPage]) -> QuerySet[
 
 
 def paginate(items, request, per_page: int = STORIES_PER_PAGE) -> PaginatorPage:
-    """One page of `items` from `?page=`; an out-of-range or malformed page gives the nearest page."""
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
+    """One page of `items` from `?page=`; a page past the last gives the last (lists shrink between visits).
+
+    A malformed page number raises BadParameter (a 400).
+    """
+    number = QueryParams(request.GET).integer("page", default=1, minimum=1, maximum=MAX_PAGE_NUMBER)
+    return Paginator(items, per_page).get_page(number)
 
 
 def page_links(page_obj: PaginatorPage) -> list:
@@ -99,27 +106,29 @@ class StoryFilters:
 
 
 def read_story_filters(params: QueryDict, user) -> StoryFilters:
+    """Malformed values raise BadParameter (a 400); well-formed ones that name nothing are reported."""
+    reader = QueryParams(params)
     filters = StoryFilters()
-    theme_slug = params.get("theme", "").strip()
+    theme_slug = reader.text("theme")
     if theme_slug:
         filters.theme = approved_themes().filter(slug=theme_slug).first()
         if filters.theme is None:
             filters.problems.append(f"There is no theme “{theme_slug}”.")
-    person_slug = params.get("person", "").strip()
+    person_slug = reader.text("person")
     if person_slug:
         filters.person = Person.objects.filter(slug=person_slug).first()
         if filters.person is None or not person_is_listed(filters.person, user):
             filters.person = None
             filters.problems.append(f"There is no person “{person_slug}”.")
-    outcome_slug = params.get("outcome", "").strip()
+    outcome_slug = reader.text("outcome")
     if outcome_slug:
         filters.outcome = OutcomeType.objects.filter(slug=outcome_slug).first()
         if filters.outcome is None:
             filters.problems.append(f"There is no outcome type “{outcome_slug}”.")
-    year = params.get("year", "").strip()
-    if year:
-        if year.isdigit() and 1900 <= int(year) <= 2999:
-            filters.year = int(year)
+    year = reader.integer("year", maximum=9999)
+    if year is not None:
+        if 1900 <= year <= 2999:
+            filters.year = year
         else:
             filters.problems.append(f"“{year}” is not a year.")
     return filters
@@ -201,13 +210,6 @@ def people_ranked_by_stories(stories: QuerySet[StoryPage]) -> list[PersonStoryCo
     ]
     ranking.sort(key=lambda row: (-row.total, row.person.name.lower()))
     return ranking
-
-
-def person_is_listed(person: Person, user) -> bool:
-    """Signed-in readers may open anyone's page; anonymous readers only people with public stories."""
-    if user is not None and user.is_authenticated:
-        return True
-    return stories_involving(person, StoryPage.objects.visible_to(user)).exists()
 
 
 # --- Page contexts ------------------------------------------------------------------------------
@@ -350,7 +352,7 @@ def transcript_download_links(story: StoryPage) -> list[dict]:
 def story_context(request, story: StoryPage) -> dict:
     user = request.user
     segments = list(story.transcript_segments.all())
-    start_time = parse_start_time(request.GET.get("t"))
+    start_time = read_start_time(request.GET)
     if start_time is not None and story.clip and story.clip.duration:
         start_time = min(start_time, story.clip.duration)
     previous_story, next_story = story_neighbours(story, user)
@@ -431,9 +433,10 @@ def outcome_context(request, slug: str) -> dict:
 def people_directory_context(request) -> dict:
     """Everyone with a story this reader can see; with ?theme=, ranked by stories on that theme."""
     stories = visible_stories(request.user)
-    theme_slug = request.GET.get("theme", "").strip()
+    reader = QueryParams(request.GET)
+    theme_slug = reader.text("theme")
     theme = approved_themes().filter(slug=theme_slug).first() if theme_slug else None
-    name_query = request.GET.get("q", "").strip()[:100]
+    name_query = reader.text("q", max_length=MAX_NAME_QUERY_LENGTH)
     if theme is not None:
         ranking = people_ranked_by_stories(stories.filter(themes=theme))
     elif theme_slug:

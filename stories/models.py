@@ -1,7 +1,7 @@
 """The aha-story model: people, themes, outcome types, stories, clips and transcripts.
 
-Visibility is decided here and only here (`StoryPage.objects.visible_to(user)` and
-`StoryPage.is_visible_to(user)`); pages, listings, feeds, the API and search all reuse it.
+Visibility is decided in `stories.visibility`; `StoryPage.objects.visible_to(user)` and
+`StoryPage.is_visible_to(user)` are its doors for pages, listings, feeds, the API and search.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from stories.panels import ClipPlayerPanel
+from stories.visibility import readable_stories
 
 
 def unique_slug(model: type[models.Model], name: str, *, instance_pk=None) -> str:
@@ -241,11 +242,8 @@ class Source(models.TextChoices):
 
 class StoryPageQuerySet(PageQuerySet):
     def visible_to(self, user) -> StoryPageQuerySet:
-        """Published stories this user may read: public ones, and staff-only ones when signed in."""
-        qs = self.live().public()
-        if user is None or not user.is_authenticated:
-            qs = qs.filter(visibility=Visibility.PUBLIC)
-        return qs
+        """Published stories this user may read (the rule lives in `stories.visibility`)."""
+        return readable_stories(self, user)
 
 
 StoryPageManager = PageManager.from_queryset(StoryPageQuerySet)
@@ -455,7 +453,8 @@ class StoryPage(Page):
 
     @property
     def theme_names(self) -> list[str]:
-        return [theme.name for theme in self.themes.all()]
+        """Approved themes only: a proposed theme is not shown until an editor approves it."""
+        return [theme.name for theme in self.themes.all() if theme.is_approved]
 
     @property
     def outcome_names(self) -> list[str]:

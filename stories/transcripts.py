@@ -6,14 +6,17 @@ clickable transcript beside the player, so every surface shows the same words at
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Protocol
+
+from stories.params import BadParameter, QueryParams
 
 TRANSCRIPT_FORMATS = {
     "txt": "text/plain; charset=utf-8",
     "vtt": "text/vtt; charset=utf-8",
     "srt": "application/x-subrip; charset=utf-8",
 }
+MAX_START_TIME_LENGTH = 20
 
 
 class TimedLine(Protocol):
@@ -102,12 +105,24 @@ def render_transcript(segments: Iterable[TimedLine], transcript_format: str, *, 
     raise ValueError(f"Unknown transcript format: {transcript_format}")
 
 
+def read_start_time(params: Mapping) -> float | None:
+    """The `?t=` of a story link, in seconds, or None.
+
+    A word that is not a time ("soon") or a time past a day is ignored, so the story still opens at
+    the start; a repeated or overlong value, or digits other than 0-9, raise BadParameter (a 400).
+    """
+    value = QueryParams(params).text("t", max_length=MAX_START_TIME_LENGTH)
+    if not value.isascii():
+        raise BadParameter("t", "must be a time written with the digits 0-9, like 83, 1:23 or 1m23s")
+    return parse_start_time(value)
+
+
 def parse_start_time(value: str | None) -> float | None:
-    """The `?t=` start of a story link in seconds: "83", "83.5", "1:23", "1m23s", "2m"; None if unusable."""
+    """A start time in seconds: "83", "83.5", "1:23", "1m23s", "2m"; None if unusable."""
     if not value:
         return None
     value = value.strip().lower()
-    if len(value) > 20:
+    if len(value) > MAX_START_TIME_LENGTH or not value.isascii():  # float() also reads "١٢" as 12
         return None
     try:
         if ":" in value:

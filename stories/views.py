@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from stories import listing
 from stories.helpful import toggle_helpful_vote
 from stories.models import StoryPage
+from stories.params import QueryParams
 from stories.transcripts import TRANSCRIPT_FORMATS, render_transcript
 
 
@@ -54,7 +55,7 @@ def transcript_download(request: HttpRequest, story_id: int, transcript_format: 
         raise Http404("This story has no transcript")
     content = render_transcript(segments, transcript_format, title=story.title)
     response = HttpResponse(content, content_type=TRANSCRIPT_FORMATS[transcript_format])
-    if request.GET.get("inline") != "1":
+    if not QueryParams(request.GET).flag("inline"):
         response["Content-Disposition"] = f'attachment; filename="{story.slug}.{transcript_format}"'
     response["Cache-Control"] = "private, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"

@@ -20,10 +20,13 @@ from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.views.pages.workflow import WorkflowActionView
 from wagtail.admin.viewsets.pages import PageViewSet
 from wagtail.admin.widgets import BooleanRadioSelect
+from wagtail.log_actions import log
 from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from stories.models import OutcomeType, Person, StoryPage, Theme
+from stories.permissions import EDITORS_ONLY_REPORT_MENU_NAMES, register_admin_api_endpoints
+from stories.visibility import is_editor, openable_stories
 
 PUBLISH_REFUSED = "\u201c{title}\u201d was not published: {problems}"
 
@@ -98,9 +101,13 @@ class ApproveThemesBulkAction(SnippetBulkAction):
 
     @classmethod
     def execute_action(cls, objects, user=None, **kwargs):
-        approved = Theme.objects.filter(pk__in=[theme.pk for theme in objects], is_approved=False).update(
-            is_approved=True
-        )
+        """Save each theme, as its edit form would: its save signals reach whatever keeps copies (search)."""
+        approved = 0
+        for theme in Theme.objects.filter(pk__in=[theme.pk for theme in objects], is_approved=False):
+            theme.is_approved = True
+            theme.save(update_fields=["is_approved"])
+            log(instance=theme, action="wagtail.edit", user=user)
+            approved += 1
         return approved, 0
 
     def get_success_message(self, num_parent_objects, num_child_objects):
@@ -193,3 +200,26 @@ def add_curation_panel(request, panels):
     user = request.user
     if user.has_perm("stories.change_theme") or user.has_perm("stories.change_person"):
         panels.insert(0, CurationSummaryPanel(request))
+
+
+@hooks.register("construct_page_chooser_queryset")
+def hide_unreadable_stories_from_page_chooser(pages, request):
+    """The page chooser lists every child; drafts and staff pages of others stay out of it."""
+    if is_editor(request.user):
+        return pages
+    hidden = StoryPage.objects.exclude(pk__in=openable_stories(request.user).values("pk"))
+    # A live story of someone else with a newer draft would show that draft's title.
+    drafted = StoryPage.objects.filter(has_unpublished_changes=True).exclude(owner=request.user)
+    return pages.exclude(pk__in=hidden.values("pk")).exclude(pk__in=drafted.values("pk"))
+
+
+@hooks.register("construct_reports_menu")
+def hide_editors_reports_from_storytellers(request, menu_items):
+    """The reports that name other people's pages or accounts are for editors (stories/permissions.py)."""
+    if not is_editor(request.user):
+        menu_items[:] = [item for item in menu_items if item.name not in EDITORS_ONLY_REPORT_MENU_NAMES]
+
+
+@hooks.register("construct_admin_api", order=1000)  # after Wagtail's own registrations
+def admin_api_lists_only_chooseable_files(router):
+    register_admin_api_endpoints(router)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from storybank.redaction import redact_credentials
+
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
@@ -48,6 +50,18 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    """One of `choices` (compared in lower case); anything else stops start-up with the list."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        shown = ", ".join(repr(choice) for choice in choices)
+        raise ImproperlyConfigured(f"{name}={raw!r} is not one of {shown}.")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -63,7 +77,7 @@ def env_url(name: str, *, schemes: tuple[str, ...]) -> str | None:
     scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
     if scheme not in schemes:
         raise ImproperlyConfigured(
-            f"{name}={raw!r} is not a URL of a supported kind (expected {', '.join(schemes)}://…)."
+            f"{name}={redact_credentials(raw)!r} is not a URL of a supported kind (expected {', '.join(schemes)}://…)."
         )
     return raw
 
@@ -90,9 +104,11 @@ def database_config(url: str | None, var_dir: Path) -> dict:
     try:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except Exception as error:  # dj_database_url raises several types for bad URLs
-        raise ImproperlyConfigured(f"DATABASE_URL={url!r} cannot be parsed: {error}") from None
+        raise ImproperlyConfigured(
+            f"DATABASE_URL={redact_credentials(url)!r} cannot be parsed: {redact_credentials(error)}"
+        ) from None
     if not config.get("ENGINE"):
-        raise ImproperlyConfigured(f"DATABASE_URL={url!r} names an unsupported database.")
+        raise ImproperlyConfigured(f"DATABASE_URL={redact_credentials(url)!r} names an unsupported database.")
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
         config["CONN_MAX_AGE"] = 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from storybank.env import (
     database_config,
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_str,
@@ -62,12 +63,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body (the CSRF check reads request.POST): refuses oversized bodies.
+    "operations.upload_limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Malformed query parameters answer 400 with the reason (stories/params.py), never 500.
+    "stories.middleware.BadParameterMiddleware",
+    # In the admin, a storyteller naming someone else's page gets 404 before any title is shown.
+    "stories.permissions.AdminPageGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -115,8 +122,13 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+# Protected media: "" streams files from Django (development); "nginx" answers with
+# X-Accel-Redirect to PROTECTED_MEDIA_NGINX_PREFIX (an `internal` location, see docker/nginx.conf);
+# "apache" answers with X-Sendfile. Either way Storybank decides who may read a file first.
+PROTECTED_MEDIA_SERVER = env_choice("PROTECTED_MEDIA_SERVER", ("", "nginx", "apache"), "")
+PROTECTED_MEDIA_NGINX_PREFIX = env_str("PROTECTED_MEDIA_NGINX_PREFIX", "/protected-media/")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "operations.storage.RandomNameStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -131,11 +143,13 @@ MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 200, minimum=1)
 MAX_IMAGE_MB = env_int("MAX_IMAGE_MB", 10, minimum=1)
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
 MAX_CLIP_SECONDS = env_int("MAX_CLIP_SECONDS", 600, minimum=1)
+MAX_DOCUMENT_MB = env_int("MAX_DOCUMENT_MB", 50, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_PERMISSIONS = 0o640
 STORY_RATE_LIMIT_PER_HOUR = env_int("STORY_RATE_LIMIT_PER_HOUR", 20, minimum=1)
+MAX_QUEUED_CLIPS_PER_PERSON = env_int("MAX_QUEUED_CLIPS_PER_PERSON", 3, minimum=1)
 
 # Background work: django-tasks with its database backend; `manage.py run_worker` runs it.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -154,6 +168,10 @@ WHISPER_BEAM_SIZE = env_int("WHISPER_BEAM_SIZE", 1, minimum=1)
 ELASTICSEARCH_URL = env_url("ELASTICSEARCH_URL", schemes=("http", "https"))
 ELASTICSEARCH_INDEX = env_str("ELASTICSEARCH_INDEX", "storybank-stories")
 SEARCH_INDEX_DIR = Path(env_str("SEARCH_INDEX_DIR") or VAR_DIR / "search-index")
+# An index update the engine refuses is retried after SEARCH_UPDATE_RETRY_SECONDS, doubling each
+# time (at most an hour), and parked after SEARCH_UPDATE_MAX_ATTEMPTS refusals (`search_index retry`).
+SEARCH_UPDATE_MAX_ATTEMPTS = env_int("SEARCH_UPDATE_MAX_ATTEMPTS", 5, minimum=1)
+SEARCH_UPDATE_RETRY_SECONDS = env_int("SEARCH_UPDATE_RETRY_SECONDS", 30, minimum=1)
 
 # Wagtail's own admin search uses the database; story search is ours (search/).
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
@@ -161,8 +179,13 @@ WAGTAIL_SITE_NAME = "Storybank"
 WAGTAILADMIN_BASE_URL = env_str("SITE_URL", f"http://localhost:{PORT}")
 WAGTAIL_I18N_ENABLED = False
 WAGTAIL_WORKFLOW_ENABLED = True
+# Approving a review publishes the revision the editors read (stories/review.py).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "stories.review.publish_reviewed_revision"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = MAX_IMAGE_MB * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+WAGTAILDOCS_MAX_UPLOAD_SIZE = MAX_DOCUMENT_MB * 1024 * 1024
+# Documents are always served through the view, which asks the visibility policy first.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILAPI_BASE_URL = WAGTAILADMIN_BASE_URL
 REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
@@ -200,7 +223,12 @@ if not SECURE_HSTS_PRELOAD:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "storybank.redaction.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -215,7 +243,7 @@ LOGGING = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Work the worker's housekeeping thread runs every WORKER_HEARTBEAT_SECONDS, and once at start-up.
+# Jobs the worker repeats every WORKER_HEARTBEAT_SECONDS, each in its own thread; its start-up steps.
 STORYBANK_HOUSEKEEPING = [
     "capture.recovery.requeue_stale_submissions",
     "search.sync.apply_pending_updates",

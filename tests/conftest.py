@@ -5,6 +5,10 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path):
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()  # Wagtail caches renditions, whose files live in the previous test's folder
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
     settings.SEARCH_INDEX_DIR = tmp_path / "search-index"

@@ -21,6 +21,7 @@ from capture.story_form import (
     update_story_from_form,
 )
 from stories.models import Person, StoryPage
+from stories.params import QueryParams
 
 
 def autosave_key(user, story: StoryPage | None = None) -> str:
@@ -92,8 +93,8 @@ def my_stories(request: HttpRequest) -> HttpResponse:
         {"story": story, "status": story_status(story), "editable": teller_may_edit(story, request.user)}
         for story in stories_of(request.user)
     ]
-    updated = request.GET.get("updated", "")
-    updated_story = next((row["story"] for row in stories if str(row["story"].pk) == updated), None)
+    updated = QueryParams(request.GET).integer("updated", maximum=2**31 - 1)
+    updated_story = next((row["story"] for row in stories if row["story"].pk == updated), None)
     return render(
         request,
         "capture/my_stories.html",
@@ -136,4 +137,4 @@ def people_search(request: HttpRequest) -> JsonResponse:
     """/share/people/?q=…: names from the people directory, for signed-in users only."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "Please sign in to search the people directory."}, status=403)
-    return JsonResponse({"results": search_people(request.GET.get("q", "")[:100])})
+    return JsonResponse({"results": search_people(QueryParams(request.GET).text("q", max_length=100))})

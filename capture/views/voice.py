@@ -12,10 +12,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from capture.clip_intake import create_submission, upload_field_name
 from capture.media_probe import ClipRefused, format_duration
-from capture.models import GUIDED_PROMPTS, ClipSubmission, Prompt, SubmissionMode, is_editor
-from capture.rate_limit import rate_limit_message, story_rate_limit_reached
+from capture.models import GUIDED_PROMPTS, ClipSubmission, Prompt, SubmissionMode
+from capture.rate_limit import clip_refusal_reason, queued_clip_limit_message, queued_clip_limit_reached
 from capture.tasks import retry_submission
 from stories.models import Visibility
+from stories.visibility import is_editor
 
 PROMPT_HINTS = {
     Prompt.CONTEXT: "Where were you, what were you trying to do, and what was in the way?",
@@ -61,24 +62,17 @@ def _refuse(
     )
 
 
-def _content_length(request: HttpRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def voice_share(request: HttpRequest) -> HttpResponse:
     """GET: the recorder and upload form. POST: accept the clip(s) and lead to the status page."""
     if request.method == "GET":
-        return render(request, "capture/voice.html", _voice_context(posted={}))
-    limit = settings.MAX_UPLOAD_MB * 1024 * 1024 * len(GUIDED_PROMPTS) + 1024 * 1024
-    if _content_length(request) > limit:
-        return _refuse(
-            request, f"The upload is too large: clips may be at most {settings.MAX_UPLOAD_MB} MB.", 413
+        return render(
+            request,
+            "capture/voice.html",
+            _voice_context(posted={}, limit_notice=clip_refusal_reason(request.user)),
         )
+    # The body's size was checked before it was read (operations.upload_limits).
     mode = request.POST.get("mode", SubmissionMode.FREE)
     if mode not in SubmissionMode.values:
         mode = SubmissionMode.FREE
@@ -87,8 +81,6 @@ def voice_share(request: HttpRequest) -> HttpResponse:
         "consent": bool(request.POST.get("consent")),
         "visibility": request.POST.get("visibility"),
     }
-    if story_rate_limit_reached(request.user):
-        return _refuse(request, rate_limit_message(), 429, posted=posted)
     prompts = list(GUIDED_PROMPTS) if mode == SubmissionMode.GUIDED else [Prompt.FREE]
     uploads = {prompt: request.FILES.get(upload_field_name(prompt)) for prompt in prompts}
     try:
@@ -168,7 +160,12 @@ def status_payload(submission: ClipSubmission, user) -> dict:
 @login_required
 @never_cache
 def submission_status(request: HttpRequest, submission_id: int) -> HttpResponse:
-    submission = _submission_for(request, submission_id)
+    return _render_status(request, _submission_for(request, submission_id))
+
+
+def _render_status(
+    request: HttpRequest, submission: ClipSubmission, *, notice: str = "", status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "capture/status.html",
@@ -177,7 +174,9 @@ def submission_status(request: HttpRequest, submission_id: int) -> HttpResponse:
             "parts": submission.parts.select_related("clip"),
             "status": status_payload(submission, request.user),
             "viewer_is_editor": is_editor(request.user),
+            "notice": notice,
         },
+        status=status,
     )
 
 
@@ -193,6 +192,10 @@ def submission_status_json(request: HttpRequest, submission_id: int) -> JsonResp
 def submission_retry(request: HttpRequest, submission_id: int) -> HttpResponse:
     """Queue a failed submission again (its submitter or an editor); the clip was kept."""
     submission = _submission_for(request, submission_id)
+    if submission.can_retry and queued_clip_limit_reached(submission.submitter):
+        if wants_json(request):
+            return JsonResponse({"error": queued_clip_limit_message(), "field": None}, status=429)
+        return _render_status(request, submission, notice=queued_clip_limit_message(), status=429)
     retried = retry_submission(submission)
     if wants_json(request):
         submission.refresh_from_db()

@@ -1,15 +1,17 @@
 """What every search backend provides, and the pieces both share (boosts, facet sizes, highlighting).
 
 A backend knows its engine and nothing about users or HTTP: the service tells it whether
-staff-only stories may be returned (`SearchQuery.include_staff`), and it must apply that inside
-the engine query so totals, facets, pages and suggestions all agree.
+staff-only stories may be returned (`SearchQuery.include_staff`) and which story ids it must never
+return (`hidden_ids`: stories whose queued update has not reached the index yet and that this
+reader may not see now), and it must apply both inside the engine query so totals, facets, pages
+and suggestions all agree.
 """
 
 from __future__ import annotations
 
 import html
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from search.query import SearchQuery, SearchResults
 
@@ -44,15 +46,19 @@ class SearchBackend(ABC):
         """Whether an index has been built (a search before that finds nothing)."""
 
     @abstractmethod
-    def search(self, query: SearchQuery) -> SearchResults:
+    def search(self, query: SearchQuery, *, hidden_ids: Collection[int] = ()) -> SearchResults:
         """Hits (ids, highlights, transcript times), total and facet counts; labels are left to the caller."""
 
     @abstractmethod
-    def suggest(self, prefix: str, *, include_staff: bool, limit: int = 6) -> tuple[list[int], list[str]]:
+    def suggest(
+        self, prefix: str, *, include_staff: bool, limit: int = 6, hidden_ids: Collection[int] = ()
+    ) -> tuple[list[int], list[str]]:
         """Autocomplete: ids of stories whose title starts with `prefix`, slugs of people who might match."""
 
     @abstractmethod
-    def related(self, document: dict, *, include_staff: bool, limit: int = 3) -> list[int]:
+    def related(
+        self, document: dict, *, include_staff: bool, limit: int = 3, hidden_ids: Collection[int] = ()
+    ) -> list[int]:
         """Ids of the stories most like this one (never the story itself)."""
 
     @abstractmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
@@ -26,6 +26,7 @@ from search.backends.base import (
 )
 from search.documents import person_names, person_slugs
 from search.query import FacetValue, SearchHit, SearchQuery, SearchResults, TranscriptHit
+from storybank.redaction import redact_credentials
 
 SCHEMA_VERSION = 1
 # Filter name → keyword field.
@@ -138,18 +139,25 @@ def filter_clauses(filters: dict[str, tuple], include_staff: bool) -> list:
     return clauses
 
 
+def hidden_clauses(hidden_ids: Collection[int]) -> list:
+    """`must_not` clauses that leave these stories out of hits, totals and every facet."""
+    return [Q("terms", id=sorted(int(pk) for pk in hidden_ids))] if hidden_ids else []
+
+
 def _all_of(clauses: list):
     return Q("bool", filter=clauses) if clauses else Q("match_all")
 
 
-def search_request(query: SearchQuery, search: Search) -> Search:
+def search_request(query: SearchQuery, search: Search, hidden_ids: Collection[int] = ()) -> Search:
     """The full request for one results page: query, post_filter, facet aggregations, highlights, sort.
 
     Facets follow standard faceted navigation: the filters go in post_filter (so they narrow the
     hits but not the aggregations) and each facet's aggregation applies every filter but its own.
-    Visibility is a query filter, so it shapes hits, totals and every facet alike.
+    Visibility (and the hidden stories) is part of the query, so it shapes hits, totals and every
+    facet alike.
     """
     visibility = filter_clauses({}, query.include_staff)
+    hidden = hidden_clauses(hidden_ids)
     if query.text:
         text = Q("multi_match", query=query.text, type="cross_fields", operator="and", fields=SEARCH_FIELDS)
         transcript = Q(
@@ -163,9 +171,9 @@ def search_request(query: SearchQuery, search: Search) -> Search:
                 "highlight": {**HIGHLIGHT_TAGS, "fields": {"transcript.text": {"number_of_fragments": 0}}},
             },
         )
-        main = Q("bool", must=[text], should=[transcript], filter=visibility)
+        main = Q("bool", must=[text], should=[transcript], filter=visibility, must_not=hidden)
     else:
-        main = Q("bool", filter=visibility) if visibility else Q("match_all")
+        main = Q("bool", filter=visibility, must_not=hidden) if visibility or hidden else Q("match_all")
     search = search.query(main)
     filters = query.filters()
     if filters:
@@ -223,13 +231,16 @@ def parse_search_response(body: dict) -> SearchResults:
     return SearchResults(total=body["hits"]["total"]["value"], hits=hits, facets=facets)
 
 
-def suggest_requests(prefix: str, include_staff: bool, limit: int, search: Search) -> tuple[Search, Search]:
+def suggest_requests(
+    prefix: str, include_staff: bool, limit: int, search: Search, hidden_ids: Collection[int] = ()
+) -> tuple[Search, Search]:
     """Two requests: stories whose title starts with what was typed, and the people who might match."""
     visibility = filter_clauses({}, include_staff)
+    hidden = hidden_clauses(hidden_ids)
 
     def typed_prefix(fields: list[str]) -> Q:
         match = Q("multi_match", query=prefix, type="bool_prefix", operator="and", fields=fields)
-        return Q("bool", must=[match], filter=visibility)
+        return Q("bool", must=[match], filter=visibility, must_not=hidden)
 
     titles = search.query(typed_prefix(TITLE_SUGGEST_FIELDS)).source(["id"])[:limit]
     people = search.query(typed_prefix(PEOPLE_SUGGEST_FIELDS)).extra(size=0)
@@ -237,7 +248,9 @@ def suggest_requests(prefix: str, include_staff: bool, limit: int, search: Searc
     return titles, people
 
 
-def related_request(document: dict, include_staff: bool, limit: int, search: Search) -> Search:
+def related_request(
+    document: dict, include_staff: bool, limit: int, search: Search, hidden_ids: Collection[int] = ()
+) -> Search:
     """More-like-this on the story's words, with shared themes counting extra; never the story itself."""
     like_text = " ".join([document["title"], document["aha"], document["context"], document["outcome"]])
     should = [
@@ -259,7 +272,7 @@ def related_request(document: dict, include_staff: bool, limit: int, search: Sea
             should=should,
             minimum_should_match=1,
             filter=filter_clauses({}, include_staff),
-            must_not=[Q("ids", values=[str(document["id"])])],
+            must_not=[Q("ids", values=[str(document["id"])]), *hidden_clauses(hidden_ids)],
         )
     ).source(["id"])[:limit]
 
@@ -295,13 +308,15 @@ class ElasticsearchBackend(SearchBackend):
             for index in mappings.body.values()
         )
 
-    def search(self, query: SearchQuery) -> SearchResults:
+    def search(self, query: SearchQuery, *, hidden_ids: Collection[int] = ()) -> SearchResults:
         with self._reachable():
-            response = search_request(query, self._search()).execute()
+            response = search_request(query, self._search(), hidden_ids).execute()
         return parse_search_response(response.to_dict())
 
-    def suggest(self, prefix: str, *, include_staff: bool, limit: int = 6) -> tuple[list[int], list[str]]:
-        titles, people = suggest_requests(prefix, include_staff, limit, self._search())
+    def suggest(
+        self, prefix: str, *, include_staff: bool, limit: int = 6, hidden_ids: Collection[int] = ()
+    ) -> tuple[list[int], list[str]]:
+        titles, people = suggest_requests(prefix, include_staff, limit, self._search(), hidden_ids)
         with self._reachable():
             title_hits = titles.execute().to_dict()
             people_answer = people.execute().to_dict()
@@ -309,9 +324,12 @@ class ElasticsearchBackend(SearchBackend):
         slugs = [bucket["key"] for bucket in people_answer["aggregations"]["person"]["buckets"]]
         return story_ids, slugs
 
-    def related(self, document: dict, *, include_staff: bool, limit: int = 3) -> list[int]:
+    def related(
+        self, document: dict, *, include_staff: bool, limit: int = 3, hidden_ids: Collection[int] = ()
+    ) -> list[int]:
+        request = related_request(document, include_staff, limit, self._search(), hidden_ids)
         with self._reachable():
-            answer = related_request(document, include_staff, limit, self._search()).execute().to_dict()
+            answer = request.execute().to_dict()
         return [int(hit["_source"]["id"]) for hit in answer["hits"]["hits"]]
 
     def update(self, documents: Iterable[dict] = (), delete_ids: Iterable[int] = ()) -> None:
@@ -399,7 +417,11 @@ class ElasticsearchBackend(SearchBackend):
             with self._reachable():
                 reachable = self.client.ping()
                 if not reachable:
-                    return {"ok": False, "backend": self.name, "error": f"no answer from {self.url}"}
+                    return {
+                        "ok": False,
+                        "backend": self.name,
+                        "error": f"no answer from {redact_credentials(self.url)}",
+                    }
                 if not self.exists():
                     return {"ok": True, "backend": self.name, "documents": 0, "index": "not built yet"}
                 return {"ok": True, "backend": self.name, "documents": self.count(), "alias": self.alias}

@@ -15,7 +15,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -147,6 +147,13 @@ def _filter(query: Query) -> Query:
     return Query.const_score_query(query, 0.0)
 
 
+def _hidden(hidden_ids: Collection[int]) -> list[tuple[Occur, Query]]:
+    """Leave these stories out of hits, totals and facets alike."""
+    if not hidden_ids:
+        return []
+    return [(Occur.MustNot, Query.term_set_query(SCHEMA, "id", sorted(int(pk) for pk in hidden_ids)))]
+
+
 class EmbeddedBackend(SearchBackend):
     name = "embedded"
 
@@ -243,27 +250,34 @@ class EmbeddedBackend(SearchBackend):
             clauses.append(Query.term_set_query(SCHEMA, field, typed))
         return clauses
 
-    def combined_query(self, text_query: Query | None, filters: list[Query]) -> Query:
+    def combined_query(
+        self, text_query: Query | None, filters: list[Query], hidden_ids: Collection[int] = ()
+    ) -> Query:
         clauses = [(Occur.Must, text_query if text_query is not None else Query.all_query())]
         clauses += [(Occur.Must, _filter(clause)) for clause in filters]
+        clauses += _hidden(hidden_ids)
         return Query.boolean_query(clauses)
 
-    def search(self, query: SearchQuery) -> SearchResults:
+    def search(self, query: SearchQuery, *, hidden_ids: Collection[int] = ()) -> SearchResults:
         index = self._reader()
         searcher = index.searcher()
         text_query = self.text_query(query.text) if query.text else None
         if query.text and text_query is None:
             return SearchResults(total=0, hits=[], facets={facet: [] for facet in FACET_SIZES})
-        main = self.combined_query(text_query, self.filter_clauses(query.filters(), query.include_staff))
+        visible = self.filter_clauses(query.filters(), query.include_staff)
+        main = self.combined_query(text_query, visible, hidden_ids)
         sort = query.effective_sort
         order_by = {"newest": "published", "helpful": "helpful"}.get(sort)
         result = searcher.search(
             main, limit=query.per_page, offset=query.offset, count=True, order_by_field=order_by
         )
         hits = self._hits(searcher, text_query, result.hits)
-        return SearchResults(total=result.count, hits=hits, facets=self._facets(searcher, query, text_query))
+        facets = self._facets(searcher, query, text_query, hidden_ids)
+        return SearchResults(total=result.count, hits=hits, facets=facets)
 
-    def _facets(self, searcher, query: SearchQuery, text_query: Query | None) -> dict[str, list[FacetValue]]:
+    def _facets(
+        self, searcher, query: SearchQuery, text_query: Query | None, hidden_ids: Collection[int]
+    ) -> dict[str, list[FacetValue]]:
         """Each facet counted with every filter except its own; facets sharing filters share one pass."""
         groups: dict[tuple, list[str]] = {}
         for facet in FACET_SIZES:
@@ -271,7 +285,9 @@ class EmbeddedBackend(SearchBackend):
             groups.setdefault(key, []).append(facet)
         facets: dict[str, list[FacetValue]] = {}
         for key, names in groups.items():
-            facet_query = self.combined_query(text_query, self.filter_clauses(dict(key), query.include_staff))
+            facet_query = self.combined_query(
+                text_query, self.filter_clauses(dict(key), query.include_staff), hidden_ids
+            )
             aggregations = {
                 name: {"terms": {"field": FILTER_FIELDS[name], "size": FACET_SIZES[name]}} for name in names
             }
@@ -349,24 +365,32 @@ class EmbeddedBackend(SearchBackend):
                 break
         return found
 
-    def suggest(self, prefix: str, *, include_staff: bool, limit: int = 6) -> tuple[list[int], list[str]]:
+    def suggest(
+        self, prefix: str, *, include_staff: bool, limit: int = 6, hidden_ids: Collection[int] = ()
+    ) -> tuple[list[int], list[str]]:
         words = PREFIX_ANALYZER.analyze(prefix)
         if not words:
             return [], []
         index = self._reader()
         searcher = index.searcher()
         filters = self.filter_clauses({}, include_staff)
-        title_query = self.combined_query(Query.phrase_prefix_query(SCHEMA, "title_prefix", words), filters)
+        title_query = self.combined_query(
+            Query.phrase_prefix_query(SCHEMA, "title_prefix", words), filters, hidden_ids
+        )
         story_ids = [
             searcher.doc(address).get_first("id")
             for _, address in searcher.search(title_query, limit=limit, order_by_field="helpful").hits
         ]
-        people_query = self.combined_query(Query.phrase_prefix_query(SCHEMA, "people_prefix", words), filters)
+        people_query = self.combined_query(
+            Query.phrase_prefix_query(SCHEMA, "people_prefix", words), filters, hidden_ids
+        )
         answer = searcher.aggregate(people_query, {"person": {"terms": {"field": "person_slug", "size": 50}}})
         people = [bucket["key"] for bucket in answer.get("person", {}).get("buckets", [])]
         return story_ids, people
 
-    def related(self, document: dict, *, include_staff: bool, limit: int = 3) -> list[int]:
+    def related(
+        self, document: dict, *, include_staff: bool, limit: int = 3, hidden_ids: Collection[int] = ()
+    ) -> list[int]:
         """Stories sharing this one's themes and people, and the distinctive words of its title and aha."""
         index = self._reader()
         searcher = index.searcher()
@@ -391,6 +415,7 @@ class EmbeddedBackend(SearchBackend):
         clauses = [(Occur.Must, Query.boolean_query(should))]
         clauses += [(Occur.Must, _filter(clause)) for clause in self.filter_clauses({}, include_staff)]
         clauses.append((Occur.MustNot, Query.term_query(SCHEMA, "id", document["id"])))
+        clauses += _hidden(hidden_ids)
         result = searcher.search(Query.boolean_query(clauses), limit=limit)
         return [searcher.doc(address).get_first("id") for _, address in result.hits]
 

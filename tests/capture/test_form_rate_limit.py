@@ -45,6 +45,9 @@ def test_editing_a_story_does_not_count_against_the_limit(teller_client, setting
     settings.STORY_RATE_LIMIT_PER_HOUR = 1
     teller_client.post("/share/", story_data())
     story = StoryPage.objects.get()
+    # Sent back by an editor (a story in review cannot be edited), then edited by its teller.
+    task_state = story.current_workflow_state.current_task_state
+    task_state.task.specific.on_action(task_state, UserFactory(is_superuser=True), "reject", comment="More.")
     response = teller_client.post(f"/share/story/{story.pk}/edit/", story_data(title="Sharper title"))
     assert response.status_code == 302
     assert teller_client.post("/share/", story_data()).status_code == 429

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -22,6 +19,7 @@ from capture.recovery import MAX_AUTOMATIC_ATTEMPTS, requeue_stale_submissions
 from stories.models import StoryPage
 from tests.capture.fixtures.speech import as_upload, speak
 from tests.factories import UserFactory
+from tests.processes import manage, sqlite_row, wait_for
 
 LONG_AGO = timedelta(minutes=10)
 
@@ -118,33 +116,6 @@ def test_a_clip_that_keeps_killing_the_worker_is_marked_failed_and_can_be_retrie
 # A real worker process, killed with SIGKILL while it transcribes, and a second one that recovers.
 
 
-def _manage(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=django_settings.BASE_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        **kwargs,
-    )
-
-
-def _row(database: Path, sql: str):
-    with sqlite3.connect(database, timeout=30) as connection:
-        return connection.execute(sql).fetchone()
-
-
-def _wait_for(condition, timeout: float, message: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(message)
-
-
 SUBMIT_SCRIPT = """
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.contrib.auth import get_user_model
@@ -170,10 +141,10 @@ def test_worker_killed_with_sigkill_mid_transcription_is_recovered_by_the_next_w
         "PYTHONUNBUFFERED": "1",
     }
     database = var / "storybank.sqlite3"
-    _manage(env, "migrate", "-v0")
+    manage(env, "migrate", "-v0")
     sentence = "We kept a list of every customer question and the answer that finally worked. "
     clip = speak(tmp_path, sentence * 12, name="long")
-    submission_id = int(_manage(env, "shell", "-c", SUBMIT_SCRIPT.format(clip=str(clip))).stdout.split()[-1])
+    submission_id = int(manage(env, "shell", "-c", SUBMIT_SCRIPT.format(clip=str(clip))).stdout.split()[-1])
 
     first = subprocess.Popen(
         [sys.executable, "manage.py", "run_worker"],
@@ -183,8 +154,8 @@ def test_worker_killed_with_sigkill_mid_transcription_is_recovered_by_the_next_w
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for(
-            lambda: _row(
+        wait_for(
+            lambda: sqlite_row(
                 database,
                 f"SELECT 1 FROM capture_clipsubmission WHERE id={submission_id} "
                 "AND state='transcribing' AND progress > 0",
@@ -197,15 +168,17 @@ def test_worker_killed_with_sigkill_mid_transcription_is_recovered_by_the_next_w
     finally:
         if first.poll() is None:
             first.kill()
-    state, progress = _row(
+    state, progress = sqlite_row(
         database, f"SELECT state, progress FROM capture_clipsubmission WHERE id={submission_id}"
     )
     assert state == "transcribing" and progress < 100
     assert (
-        _row(database, "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status='RUNNING'")[0]
+        sqlite_row(
+            database, "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status='RUNNING'"
+        )[0]
         == 1
     )
-    assert _row(database, "SELECT count(*) FROM wagtailcore_page WHERE depth=4")[0] == 0
+    assert sqlite_row(database, "SELECT count(*) FROM wagtailcore_page WHERE depth=4")[0] == 0
 
     second = subprocess.Popen(
         [sys.executable, "manage.py", "run_worker"],
@@ -215,8 +188,8 @@ def test_worker_killed_with_sigkill_mid_transcription_is_recovered_by_the_next_w
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for(
-            lambda: _row(
+        wait_for(
+            lambda: sqlite_row(
                 database, f"SELECT 1 FROM capture_clipsubmission WHERE id={submission_id} AND state='drafted'"
             ),
             120,
@@ -228,13 +201,15 @@ def test_worker_killed_with_sigkill_mid_transcription_is_recovered_by_the_next_w
             second.wait(20)
         except subprocess.TimeoutExpired:
             second.kill()
-    attempts, transcript = _row(
+    attempts, transcript = sqlite_row(
         database, f"SELECT attempts, transcript FROM capture_clipsubmission WHERE id={submission_id}"
     )
     assert attempts == 2
     assert "customer question" in transcript.lower()
-    assert _row(database, "SELECT count(*) FROM stories_storypage")[0] == 1
+    assert sqlite_row(database, "SELECT count(*) FROM stories_storypage")[0] == 1
     assert (
-        _row(database, "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status='RUNNING'")[0]
+        sqlite_row(
+            database, "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status='RUNNING'"
+        )[0]
         == 0
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_PARTY = ["storybank", "home", "stories", "capture", "search", "operations"]
-ENV_HELPERS = {"env_str", "env_bool", "env_int", "env_list", "env_url"}
+ENV_HELPERS = {"env_str", "env_bool", "env_int", "env_list", "env_url", "env_choice"}
 
 
 def _constant_string(node: ast.AST | None) -> str | None:

@@ -169,7 +169,22 @@ def test_the_web_service_runs_gunicorn_with_the_wsgi_application(monkeypatch):
     config: dict = {}
     exec(compile(config_path.read_text(), str(config_path), "exec"), config)
     assert config["bind"] == [f"0.0.0.0:{port}"]
-    assert web["ports"][0].endswith(f":{port}")
+    assert "ports" not in web, "web is reached through the proxy, which sends protected media"
+    assert f"proxy_pass http://web:{port};" in (ROOT / "docker" / "nginx.conf").read_text()
+
+
+def test_the_proxy_sends_protected_media_only_through_an_internal_location():
+    services = compose()["services"]
+    proxy, web = services["proxy"], services["web"]
+    listen = re.search(r"listen (\d+);", (ROOT / "docker" / "nginx.conf").read_text()).group(1)
+    assert proxy["ports"][0].endswith(f":{listen}")
+    assert web["environment"]["PROTECTED_MEDIA_SERVER"] == "nginx"
+    conf = (ROOT / "docker" / "nginx.conf").read_text()
+    location = re.search(r"location /protected-media/ \{(.*?)\}", conf, re.S).group(1)
+    assert "internal;" in location
+    media_root = image_env(dockerfile_stages(), "runtime")["MEDIA_ROOT"]
+    assert f"alias {media_root.rstrip('/')}/;" in location
+    assert any(mount.endswith(f":{media_root}:ro") for mount in proxy["volumes"])
 
 
 def test_the_health_check_path_is_served_by_the_healthz_view():

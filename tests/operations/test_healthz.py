@@ -6,11 +6,13 @@ import pytest
 from django.utils import timezone
 
 from operations.models import WorkerHeartbeat
+from tests.factories import make_editor
 
 pytestmark = pytest.mark.django_db
 
 
 def test_healthy_when_a_worker_beat_recently(client):
+    client.force_login(make_editor())
     WorkerHeartbeat.beat("worker-1", hostname="here", pid=1)
     response = client.get("/healthz")
     body = response.json()
@@ -23,6 +25,7 @@ def test_healthy_when_a_worker_beat_recently(client):
 
 
 def test_unhealthy_when_no_worker_has_run(client):
+    client.force_login(make_editor())
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["worker"]["error"] == "no worker has ever run"

@@ -115,6 +115,34 @@ def test_signed_in_searches_have_no_visibility_filter():
     assert body(SearchQuery(include_staff=True))["query"] == {"match_all": {}}
 
 
+def test_stories_waiting_for_their_update_are_left_out_of_hits_totals_and_facets():
+    hidden = {12, 3}
+    without_text = search_request(SearchQuery(), Search(index="storybank-stories"), hidden).to_dict()
+    assert without_text["query"] == {
+        "bool": {"filter": [VISIBLE_TO_ANONYMOUS], "must_not": [{"terms": {"id": [3, 12]}}]}
+    }
+    signed_in = search_request(SearchQuery(include_staff=True), Search(index="storybank-stories"), hidden)
+    assert signed_in.to_dict()["query"] == {"bool": {"must_not": [{"terms": {"id": [3, 12]}}]}}
+    with_text = search_request(
+        SearchQuery(text="pricing"), Search(index="storybank-stories"), hidden
+    ).to_dict()
+    assert with_text["query"]["bool"]["filter"] == [VISIBLE_TO_ANONYMOUS]
+    assert with_text["query"]["bool"]["must_not"] == [{"terms": {"id": [3, 12]}}]
+    assert sorted(with_text["query"]["bool"]) == ["filter", "must", "must_not", "should"]
+    # In the query, not the post_filter: the aggregations (facet counts) and the total obey it too.
+    assert "post_filter" not in without_text
+
+
+def test_autocomplete_and_related_leave_out_stories_waiting_for_their_update():
+    titles, people = suggest_requests("gra", False, 6, Search(index="storybank-stories"), {7})
+    for request in (titles.to_dict(), people.to_dict()):
+        assert request["query"]["bool"]["filter"] == [VISIBLE_TO_ANONYMOUS]
+        assert request["query"]["bool"]["must_not"] == [{"terms": {"id": [7]}}]
+    document = {"id": 1, "title": "T", "aha": "A", "context": "C", "outcome": "O", "themes": []}
+    related = related_request(document, True, 3, Search(index="storybank-stories"), {7, 2}).to_dict()
+    assert related["query"]["bool"]["must_not"] == [{"ids": {"values": ["1"]}}, {"terms": {"id": [2, 7]}}]
+
+
 def test_sorts_pages_highlights_and_total():
     newest = body(SearchQuery(text="x", sort="newest", page=3, per_page=10))
     assert newest["sort"] == [{"first_published_at": {"order": "desc"}}, {"id": {"order": "desc"}}]

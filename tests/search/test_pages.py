@@ -6,7 +6,7 @@ import pytest
 
 from search.sync import apply_pending_updates
 from stories.models import TranscriptSegment, Visibility
-from tests.factories import PersonFactory, ThemeFactory, UserFactory, make_story
+from tests.factories import PersonFactory, ThemeFactory, UserFactory, make_editor, make_story
 
 pytestmark = pytest.mark.django_db
 
@@ -98,11 +98,20 @@ def test_api_includes_staff_only_stories_for_signed_in_users(client, stories):
     )
 
 
-def test_api_ignores_malformed_parameters(client, stories):
-    body = client.get(
-        "/api/search/", {"page": "-3", "year": "soon", "sort": "sideways", "per_page": "x"}
-    ).json()
-    assert body["page"] == 1 and body["query"]["sort"] == "relevance" and body["total"] == 3
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"page": "-3"}, "page"),
+        ({"year": "soon"}, "year"),
+        ({"sort": "sideways"}, "sort"),
+        ({"per_page": "x"}, "per_page"),
+        ({"per_page": "500"}, "per_page"),
+    ],
+)
+def test_api_refuses_malformed_parameters_saying_which(client, stories, params, named):
+    response = client.get("/api/search/", params)
+    assert response.status_code == 400
+    assert f"“{named}”" in response.json()["error"]
 
 
 def test_suggest_endpoint_returns_titles_and_people(client, stories):
@@ -118,6 +127,7 @@ def test_suggest_endpoint_returns_titles_and_people(client, stories):
 
 
 def test_healthz_reports_the_search_backend_and_queue(client, stories):
+    client.force_login(make_editor())
     body = client.get("/healthz").json()["checks"]["search"]
     assert body["ok"] is True and body["backend"] == "embedded"
     assert body["documents"] == 4 and body["pending_updates"] == 0  # staff-only stories are indexed too

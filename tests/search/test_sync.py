@@ -154,11 +154,14 @@ def test_moved_story_is_reindexed(built_index):
     assert found("demo") == ["Moving the weekly demo"]
 
 
-def test_bulk_import_mode_skips_per_story_updates(built_index, monkeypatch):
-    importing = pytest.importorskip("stories.importing")
-    with importing.bulk_import_mode():
-        make_story(title="Imported story")
-    assert not PendingIndexUpdate.objects.filter(reason="published").exists()
+def test_per_story_updates_are_still_queued_in_bulk_import_mode(built_index):
+    from stories.importing import bulk_import_mode
+
+    with bulk_import_mode():
+        story = make_story(title="Published during an import")
+    assert PendingIndexUpdate.objects.filter(story_id=story.pk, reason="published").exists()
+    apply_pending_updates()
+    assert found("import") == ["Published during an import"]
 
 
 def test_verify_reports_and_fixes_missing_stale_and_extra(built_index):

@@ -150,9 +150,10 @@ def test_storyteller_cannot_publish(client):
     assert not StoryPage.objects.get(pk=story.pk).live
 
 
-def test_storyteller_can_edit_a_story_draft(client):
-    client.force_login(make_storyteller())
-    story = make_story(publish=False)
+def test_storyteller_can_edit_their_own_story_draft(client):
+    storyteller = make_storyteller()
+    client.force_login(storyteller)
+    story = make_story(publish=False, owner=storyteller)
 
     response = client.post(edit_url(story), story_form(story, aha="A better aha."))
 

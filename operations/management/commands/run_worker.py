@@ -1,5 +1,7 @@
 """Run the background worker: queued tasks, heartbeat and housekeeping, until Ctrl-C."""
 
+import os
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django_tasks_db.management.commands.db_worker import Worker
@@ -32,8 +34,9 @@ class Command(BaseCommand):
         )
         worker.configure_signals()
         run_startup()
-        self.stdout.write(f"Worker {worker_id} started.")
+        self.stdout.write(f"Worker {worker_id} started (pid {os.getpid()}).")
+        self.stdout.flush()
         try:
             worker.run()
         finally:
-            housekeeper.stopped.set()
+            housekeeper.stop()

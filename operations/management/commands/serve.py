@@ -1,4 +1,14 @@
-"""Start the web server and the background worker together; one Ctrl-C stops both."""
+"""Start the web server and the background worker together; one Ctrl-C stops both.
+
+The web server is what people reach, so a worker that dies (even killed with SIGKILL) never takes
+it down: the worker is started again after a pause that doubles while it keeps dying, from
+RESTART_DELAY_SECONDS up to MAX_RESTART_DELAY_SECONDS, and is back to the shortest pause once a
+worker has stayed up for HEALTHY_RUN_SECONDS. Queued work survives (the queue is in the
+database) and the new worker re-queues what the dead one left. Only the web server's exit stops
+everything.
+"""
+
+from __future__ import annotations
 
 import os
 import signal
@@ -8,6 +18,54 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+RESTART_DELAY_SECONDS = 1.0
+MAX_RESTART_DELAY_SECONDS = 60.0
+HEALTHY_RUN_SECONDS = 60.0
+POLL_SECONDS = 0.5
+
+
+def restart_delay(consecutive_deaths: int) -> float:
+    """The pause before starting a worker that died `consecutive_deaths` times in a row (at least once)."""
+    return min(RESTART_DELAY_SECONDS * 2 ** max(consecutive_deaths - 1, 0), MAX_RESTART_DELAY_SECONDS)
+
+
+class WorkerSupervisor:
+    """Keeps one worker process running: starts it, notices it died, starts it again after a back-off."""
+
+    def __init__(self, command: list[str], write):
+        self.command = command
+        self.write = write
+        self.process: subprocess.Popen | None = None
+        self.started_at = 0.0
+        self.consecutive_deaths = 0
+        self.next_start_at = 0.0
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command)
+        self.started_at = time.monotonic()
+        self.write(f"Started the worker (pid {self.process.pid}).")
+
+    def check(self) -> None:
+        """Called every poll: restart a dead worker once its back-off has passed."""
+        now = time.monotonic()
+        if self.process is None:
+            if now >= self.next_start_at:
+                self.start()
+            return
+        code = self.process.poll()
+        if code is None:
+            return
+        lived = now - self.started_at
+        self.consecutive_deaths = 1 if lived >= HEALTHY_RUN_SECONDS else self.consecutive_deaths + 1
+        delay = restart_delay(self.consecutive_deaths)
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with {code}"
+        self.write(
+            f"The worker (pid {self.process.pid}) {how} after {lived:.0f}s; "
+            f"starting a new one in {delay:.0f}s. The web server keeps serving."
+        )
+        self.process = None
+        self.next_start_at = now + delay
 
 
 class Command(BaseCommand):
@@ -27,10 +85,14 @@ class Command(BaseCommand):
         names = ", ".join(f"{role} '{username}'" for role, (username, _) in accounts.items())
         return f"{names} (passwords in {path})"
 
+    def say(self, message: str) -> None:
+        self.stdout.write(message)
+        self.stdout.flush()
+
     def handle(self, *args, **options):
         port = options["port"]
         python = sys.executable
-        web = [
+        web_command = [
             python,
             "-m",
             "gunicorn",
@@ -46,10 +108,11 @@ class Command(BaseCommand):
             "--access-logfile",
             "-",
         ]
-        worker = [python, "manage.py", "run_worker"]
-        processes = [subprocess.Popen(web), subprocess.Popen(worker)]
+        web = subprocess.Popen(web_command)
+        worker = WorkerSupervisor([python, "manage.py", "run_worker"], self.say)
+        worker.start()
         base = f"http://localhost:{port}"
-        self.stdout.write(
+        self.say(
             self.style.SUCCESS(
                 "\nStorybank is running (web and worker). Press Ctrl-C to stop both.\n"
                 f"  Site:   {base}/\n  Admin:  {base}/admin/\n  Share:  {base}/share/\n"
@@ -59,11 +122,11 @@ class Command(BaseCommand):
         )
 
         def stop(*_):
-            for process in processes:
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
+            running = [process for process in (web, worker.process) if process and process.poll() is None]
+            for process in running:
+                process.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 15
-            for process in processes:
+            for process in running:
                 try:
                     process.wait(timeout=max(deadline - time.monotonic(), 0.1))
                 except subprocess.TimeoutExpired:
@@ -72,10 +135,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, lambda *_: (stop(), sys.exit(0)))
         signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
         while True:
-            for process in processes:
-                code = process.poll()
-                if code is not None:
-                    self.stderr.write(f"{' '.join(process.args[:4])} exited with {code}; stopping.")
-                    stop()
-                    sys.exit(code or 1)
-            time.sleep(0.5)
+            code = web.poll()
+            if code is not None:
+                self.stderr.write(f"The web server exited with {code}; stopping.")
+                stop()
+                sys.exit(code or 1)
+            worker.check()
+            time.sleep(POLL_SECONDS)

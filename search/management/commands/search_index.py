@@ -1,4 +1,4 @@
-"""`manage.py search_index rebuild|update|status|verify [--fix]`: look after the story search index."""
+"""`manage.py search_index rebuild|update|status|verify [--fix]|retry [STORY_ID…]`: look after the search index."""
 
 from __future__ import annotations
 
@@ -10,21 +10,28 @@ from search import sync
 from search.documents import indexable_stories
 from search.models import PendingIndexUpdate
 from search.service import backend_health, get_backend
+from storybank.redaction import redact_credentials
+
+PARKED_SHOWN = 20
 
 
 class Command(BaseCommand):
     help = (
         "rebuild: build a fresh index and swap it in; update: apply queued updates (building the index "
-        "if there is none); status: backend, documents, queue; verify [--fix]: compare the index with "
-        "the database."
+        "if there is none); status: backend, documents, queue and parked updates; verify [--fix]: compare "
+        "the index with the database; retry [STORY_ID…]: give parked updates (all, or these stories') "
+        "a fresh round of attempts."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["rebuild", "update", "status", "verify"])
+        parser.add_argument("action", choices=["rebuild", "update", "status", "verify", "retry"])
+        parser.add_argument("story_ids", nargs="*", type=int, help="With retry: only these stories.")
         parser.add_argument("--fix", action="store_true", help="With verify: repair the drift it finds.")
 
-    def handle(self, *args, action: str, fix: bool = False, **options):
-        getattr(self, f"handle_{action}")(fix=fix)
+    def handle(self, *args, action: str, fix: bool = False, story_ids: list[int] | None = None, **options):
+        if story_ids and action != "retry":
+            raise CommandError("Story ids are only taken by `search_index retry`.")
+        getattr(self, f"handle_{action}")(fix=fix, story_ids=story_ids or None)
 
     def handle_rebuild(self, **options):
         total = indexable_stories().count()
@@ -46,7 +53,7 @@ class Command(BaseCommand):
         try:
             outcome, count = sync.ensure_index()
         except sync.SearchUnavailable as error:
-            raise CommandError(f"The search index is unavailable: {error}")
+            raise CommandError(f"The search index is unavailable: {redact_credentials(error)}")
         if outcome == "built":
             self.stdout.write(self.style.SUCCESS(f"Built the search index: {count} stories."))
         elif count:
@@ -61,7 +68,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Backend:          {health.get('backend')}")
         self.stdout.write(f"Reachable:        {'yes' if health.get('ok') else 'no'}")
         if health.get("error"):
-            self.stdout.write(f"Error:            {health['error']}")
+            self.stdout.write(f"Error:            {redact_credentials(health['error'])}")
         if health.get("index"):
             self.stdout.write(f"Index:            {health['index']}")
         self.stdout.write(f"Documents:        {health.get('documents', 0)}")
@@ -72,9 +79,34 @@ class Command(BaseCommand):
             self.stdout.write(f"Oldest pending:   {oldest.created_at:%Y-%m-%d %H:%M:%S} ({oldest})")
         if health.get("failing_updates"):
             latest = PendingIndexUpdate.objects.exclude(last_error="").order_by("-pk").first()
+            if latest:
+                self.stdout.write(
+                    f"Failing updates:  {health['failing_updates']} (last error: {latest.last_error})"
+                )
+        waiting = PendingIndexUpdate.objects.waiting().order_by("next_attempt_at").first()
+        if waiting:
+            count = PendingIndexUpdate.objects.waiting().count()
             self.stdout.write(
-                f"Failing updates:  {health['failing_updates']} (last error: {latest.last_error})"
+                f"Waiting to retry: {count} (next at {waiting.next_attempt_at:%Y-%m-%d %H:%M:%S})"
             )
+        parked = PendingIndexUpdate.objects.parked().order_by("pk")
+        self.stdout.write(f"Parked updates:   {parked.count()}")
+        for row in parked[:PARKED_SHOWN]:
+            self.stdout.write(
+                f"  story {row.story_id}: {row.attempts} attempts, parked {row.parked_at:%Y-%m-%d %H:%M:%S}, "
+                f"last error: {row.last_error}"
+            )
+        if parked.exists():
+            self.stdout.write("  Fix the cause, then run `manage.py search_index retry` to try them again.")
+
+    def handle_retry(self, *, story_ids: list[int] | None, **options):
+        count = sync.retry_parked(story_ids)
+        if count:
+            self.stdout.write(
+                self.style.SUCCESS(f"{count} parked updates queued again; the worker retries them.")
+            )
+        else:
+            self.stdout.write("No parked updates to retry.")
 
     def handle_verify(self, *, fix: bool, **options):
         backend = get_backend()
@@ -84,6 +116,11 @@ class Command(BaseCommand):
         for label, ids in (("missing", drift.missing), ("stale", drift.stale), ("extra", drift.extra)):
             shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
             self.stdout.write(f"{label.capitalize():8} {len(ids)}{': ' + shown if ids else ''}")
+        if drift.unreadable:
+            shown = ", ".join(map(str, drift.unreadable[:20])) + (" …" if len(drift.unreadable) > 20 else "")
+            self.stdout.write(
+                f"Unreadable {len(drift.unreadable)}: {shown} (no search document can be built)"
+            )
         if drift.clean:
             self.stdout.write(self.style.SUCCESS("The index matches the database."))
             return

@@ -23,7 +23,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--skip-search-index",
             action="store_true",
-            help="Update neither the site's search index nor the admin's afterwards (do it later yourself).",
+            help=(
+                "Leave the site's search index to the worker (every written story is queued for it) and "
+                "do not update the admin's search index."
+            ),
         )
 
     def handle(self, *args, **options):
@@ -48,7 +51,8 @@ class Command(BaseCommand):
             return
         if options["skip_search_index"]:
             self.stdout.write(
-                "Search indexes not updated: run `manage.py search_index update` and `update_index`."
+                "Stories queued for the site's search index (the worker or `manage.py search_index update` "
+                "applies them); admin search not updated: run `manage.py update_index`."
             )
             return
         indexed = refresh_admin_search(report.written_story_ids)

@@ -163,6 +163,7 @@ class RecorderPage {
   constructor(root) {
     this.root = root;
     this.maxSeconds = Number(root.dataset.maxSeconds || 600);
+    this.maxUploadMb = Number(root.dataset.maxUploadMb || 0);
     this.recorders = [...root.querySelectorAll("[data-recorder]")].map((element) => new ClipRecorder(element, this));
     this.sendButton = root.querySelector("[data-send]");
     this.sendStatus = root.querySelector("[data-send-status]");
@@ -207,6 +208,17 @@ class RecorderPage {
   }
 
   async send() {
+    // The server refuses a larger clip before reading it; say so without sending it at all.
+    const tooLarge = this.activeRecorders().find(
+      (recorder) => this.maxUploadMb && recorder.blob.size > this.maxUploadMb * 1024 * 1024,
+    );
+    if (tooLarge) {
+      this.showError(
+        `${tooLarge.label}: this recording is larger than ${this.maxUploadMb} MB, the most we accept. ` +
+          "Please record a shorter clip (or sound only).",
+      );
+      return;
+    }
     const body = new FormData();
     body.append("mode", this.mode());
     const consent = this.root.querySelector('[data-option="consent"]');
