@@ -107,6 +107,7 @@ def editors_only_report_urls() -> list:
 # Wagtail admin URL arguments that name a page, and the bulk-action query parameters that do.
 PAGE_ID_ARGUMENTS = ("page_id", "parent_page_id", "page_to_move_id", "destination_id")
 BULK_PAGE_ACTIONS_PATH = "/admin/bulk/wagtailcore/page/"
+MAX_PAGE_ID = 2**31 - 1  # Wagtail's page ids are 32-bit; a larger one names no page
 
 
 class AdminPageGuardMiddleware:
@@ -139,6 +140,8 @@ class AdminPageGuardMiddleware:
             ids |= {int(value) for value in named if value.isascii() and value.isdigit()}
         if not ids:
             return None
+        if max(ids) > MAX_PAGE_ID:
+            raise Http404("No such page.")
         explorable = policy_registry.get_by_type(Page).explorable_instances(request.user)
         if explorable.filter(pk__in=ids).count() != len(ids):
             raise Http404("No such page.")
