@@ -219,9 +219,16 @@ def test_admin_page_chooser_with_a_non_numeric_id_answers_400(editor_client):
     assert_refused(editor_client.get("/admin/choose-page/chosen-multiple/", {"id": "²"}), "id")
 
 
-def test_admin_search_with_a_stray_double_quote_answers_400(editor_client):
+def test_admin_search_with_a_stray_double_quote_never_answers_500(editor_client):
+    """SQLite's full-text syntax refuses a stray quote (400 with the reason); PostgreSQL searches it."""
+    from django.db import connection
+
     make_story(title="Some story")
-    assert_refused(editor_client.get("/admin/pages/", {"q": 'price"list'}), "q")
+    response = editor_client.get("/admin/pages/", {"q": 'price"list'})
+    if connection.vendor == "sqlite":
+        assert_refused(response, "q")
+    else:
+        assert response.status_code == 200
     assert editor_client.get("/admin/pages/", {"q": '"some story"'}).status_code == 200
 
 
