@@ -13,3 +13,17 @@ def isolated_storage(settings, tmp_path):
     settings.MEDIA_ROOT.mkdir()
     settings.SEARCH_INDEX_DIR = tmp_path / "search-index"
     return tmp_path
+
+
+@pytest.fixture
+def built_index(settings):
+    """The embedded search index, built, holding one published story."""
+    from search.service import get_backend
+    from search.sync import apply_pending_updates
+    from tests.factories import make_story
+
+    settings.ELASTICSEARCH_URL = None
+    make_story(title="Existing story about kanban boards")
+    apply_pending_updates()
+    assert get_backend().exists()
+    return get_backend()

@@ -24,6 +24,17 @@ def manage(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedP
     )
 
 
+def start_worker(env: dict) -> subprocess.Popen:
+    """`manage.py run_worker` as a child process (its output discarded); the caller stops it."""
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def sqlite_row(database: Path, sql: str):
     with sqlite3.connect(database, timeout=30) as connection:
         return connection.execute(sql).fetchone()

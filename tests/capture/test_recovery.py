@@ -5,11 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -19,7 +17,7 @@ from capture.recovery import MAX_AUTOMATIC_ATTEMPTS, requeue_stale_submissions
 from stories.models import StoryPage
 from tests.capture.fixtures.speech import as_upload, speak
 from tests.factories import UserFactory
-from tests.processes import manage, sqlite_row, wait_for
+from tests.processes import manage, sqlite_row, start_worker, wait_for
 
 LONG_AGO = timedelta(minutes=10)
 
@@ -146,13 +144,7 @@ def test_worker_killed_with_sigkill_mid_transcription_is_recovered_by_the_next_w
     clip = speak(tmp_path, sentence * 12, name="long")
     submission_id = int(manage(env, "shell", "-c", SUBMIT_SCRIPT.format(clip=str(clip))).stdout.split()[-1])
 
-    first = subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker"],
-        cwd=django_settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    first = start_worker(env)
     try:
         wait_for(
             lambda: sqlite_row(
@@ -180,13 +172,7 @@ def test_worker_killed_with_sigkill_mid_transcription_is_recovered_by_the_next_w
     )
     assert sqlite_row(database, "SELECT count(*) FROM wagtailcore_page WHERE depth=4")[0] == 0
 
-    second = subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker"],
-        cwd=django_settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    second = start_worker(env)
     try:
         wait_for(
             lambda: sqlite_row(

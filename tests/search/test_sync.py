@@ -29,15 +29,6 @@ def found(text: str = "", user=None, **filters) -> list[str]:
 
 
 @pytest.fixture
-def built_index(settings):
-    settings.ELASTICSEARCH_URL = None
-    make_story(title="Existing story about kanban boards")
-    apply_pending_updates()
-    assert get_backend().exists()
-    return get_backend()
-
-
-@pytest.fixture
 def index_writer_held_elsewhere(built_index):
     """Another process is writing the index: tantivy's writer lock on the live build is taken."""
     live_build = built_index.root / built_index._current_target()

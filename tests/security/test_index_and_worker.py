@@ -37,11 +37,11 @@ from operations.models import WorkerHeartbeat
 from operations.worker import Housekeeper
 from search.models import PendingIndexUpdate
 from search.query import SearchQuery
-from search.service import get_backend, search_stories
+from search.service import search_stories
 from search.sync import apply_pending_updates, enqueue_stories, find_drift
 from stories.models import StoryPage, Theme
 from tests.factories import ThemeFactory, UserFactory, library, make_editor, make_story, make_storyteller
-from tests.processes import manage, sqlite_row, wait_for
+from tests.processes import manage, sqlite_row, start_worker, wait_for
 
 LONG_AGO = timedelta(minutes=10)
 
@@ -73,15 +73,6 @@ def make_due(story: StoryPage) -> None:
     """Let the back-off pass, as time would."""
     waiting = PendingIndexUpdate.objects.filter(story_id=story.pk, next_attempt_at__isnull=False)
     waiting.update(next_attempt_at=timezone.now() - LONG_AGO)
-
-
-@pytest.fixture
-def built_index(settings):
-    settings.ELASTICSEARCH_URL = None
-    make_story(title="Existing story about kanban boards")
-    apply_pending_updates()
-    assert get_backend().exists()
-    return get_backend()
 
 
 # --- A failing update: back-off, parking, retry ----------------------------------------------
@@ -278,13 +269,7 @@ def test_worker_with_a_failing_index_update_keeps_beating_and_recovering_transcr
     database = tmp_path / "var" / "storybank.sqlite3"
     manage(env, "migrate", "-v0")
     story_id = int(manage(env, "shell", "-c", SETUP_POISONED_SITE).stdout.split()[-1])
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker"],
-        cwd=django_settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker(env)
     try:
         wait_for(
             lambda: sqlite_row(
