@@ -1,4 +1,5 @@
-# Storybank: `make run` to set up and start everything, `make test` to run the suite.
+# Storybank: `make run` to set up and start everything, `make test` to run the suite
+# (`make test-quick` without the browser and Whisper tests).
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -6,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run setup test test-fast lint format lock clean-venv bench-transcribe bench-search
+.PHONY: run setup test test-quick system-packages lint format lock clean-venv bench-transcribe bench-search
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +21,16 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/python manage.py serve --port $(PORT)
 
-test: $(STAMP)
+# Chromium, espeak-ng and ffmpeg: installed when run as root, otherwise named.
+system-packages:
+	@scripts/system-packages
+
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The inner loop: everything but the Chromium and real-Whisper tests.
+test-quick: $(STAMP) system-packages
+	$(BIN)/python -m pytest -m "not browser and not whisper" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

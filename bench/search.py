@@ -18,47 +18,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from benchenv import DOMAIN_WORDS, configure, print_machine
+
 SYLLABLES = [
     "ka", "lo", "mi", "ten", "ra", "sul", "vo", "bri", "gan", "de", "pho", "ix", "ne", "tor", "sa",
     "mu", "le", "qua", "dri", "fen", "ost", "pa", "ri", "zel", "cho", "bu", "nar", "vi", "ste", "ul",
 ]  # fmt: skip
-DOMAIN_WORDS = (
-    "customer question answer inbox email meeting onboarding buddy pipeline spreadsheet report sales "
-    "support ticket release deploy incident outage review feedback design research interview hiring "
-    "budget forecast invoice contract supplier warehouse scanner label shift rota schedule training "
-    "mentor expert wiki document template checklist automation script dashboard metric data query "
-    "customer partner demo pricing proposal migration backup server network laptop printer office "
-    "travel visa holiday payroll expense audit compliance security password access account project"
-).split()
-
-
-def configure(workdir: Path) -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "storybank.settings",
-            "STORYBANK_VAR_DIR": str(workdir),
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-            "SEARCH_INDEX_DIR": str(workdir / "search-index"),
-            "MEDIA_ROOT": str(workdir / "media"),
-            "LOG_LEVEL": "WARNING",
-            "DEBUG": "1",
-        }
-    )
-    os.environ.pop("ELASTICSEARCH_URL", None)
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
 
 
 class StoryGenerator:
@@ -331,14 +303,8 @@ def main() -> None:
     from search.service import get_backend
     from search.sync import rebuild_index
 
-    print(f"Command: {' '.join([Path(sys.executable).name, *sys.argv])}")
-    print(
-        f"Machine: {platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs"
-    )
+    print_machine()
     print(f"Working folder: {workdir}")
-    print(
-        f"Load average at start: {' '.join(f'{value:.1f}' for value in os.getloadavg())} (a shared machine)"
-    )
     call_command("migrate", interactive=False, verbosity=0)
     generator = StoryGenerator()
     have = 0

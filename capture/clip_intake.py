@@ -22,6 +22,7 @@ from django.db import transaction
 from capture.media_probe import ClipRefused, ProbeResult, probe_clip
 from capture.models import GUIDED_PROMPTS, ClipPart, ClipSubmission, Prompt, SubmissionMode
 from capture.rate_limit import clip_refusal_reason
+from capture.tasks import enqueue_transcription
 from stories.models import Clip, Visibility
 
 logger = logging.getLogger(__name__)
@@ -148,8 +149,6 @@ def create_submission(
             raise ClipRefused(
                 f"Together the clips last {total:.0f} s; the limit is {settings.MAX_CLIP_SECONDS} s.", 422
             )
-        from capture.tasks import enqueue_transcription
-
         with transaction.atomic():
             list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
             check_clip_quota(user)

@@ -12,11 +12,13 @@ from collections.abc import Iterable, Sequence
 
 from django.core.files.images import ImageFile
 from django.utils import timezone
-from django.utils.text import slugify
+from wagtail.images import get_image_model
 
-from stories.models import Clip, Person, Source, StoryIndexPage, StoryPage, Theme, TranscriptSegment
+from stories.models import Clip, Person, Source, StoryPage, Theme, TranscriptSegment
+from stories.services import create_draft
 
 TITLE_MAX_CHARACTERS = 80
+CLIP_SLUG_MAX_LENGTH = 70
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 AHA_CUES = re.compile(
     r"\b(realis|realiz|aha|figured out|discover|noticed|it clicked|clicked|turns out|turned out|"
@@ -128,19 +130,8 @@ def suggest_people(
     return found
 
 
-def _free_slug(parent: StoryIndexPage, title: str) -> str:
-    base = slugify(title)[:70].strip("-") or "story"
-    taken = set(parent.get_children().values_list("slug", flat=True))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
 def save_poster_image(jpeg: bytes, *, title: str, user) -> object:
     """Store a poster frame as a Wagtail image, so editors can reuse or replace it like any other."""
-    from wagtail.images import get_image_model
-
     image_model = get_image_model()
     image = image_model(
         title=title[:255],
@@ -165,16 +156,11 @@ def create_draft_story(
     cover_image=None,
 ) -> StoryPage:
     """A draft StoryPage in the library, told by the submitter, with its clip and timed transcript."""
-    teller = Person.for_user(user)
-    parent = StoryIndexPage.objects.get()
-    title = suggest_title(fields.get("context") or transcript)
-    story = StoryPage(
-        title=title,
-        slug=_free_slug(parent, title),
-        live=False,
-        owner=user,
-        teller=teller,
+    return create_draft(
+        user,
+        title=suggest_title(fields.get("context") or transcript),
         source=source if source in Source.values else Source.VOICE,
+        slug_max_length=CLIP_SLUG_MAX_LENGTH,
         clip=clip,
         context=fields.get("context", ""),
         aha=fields.get("aha", ""),
@@ -182,14 +168,10 @@ def create_draft_story(
         consent=consent,
         visibility=visibility,
         cover_image=cover_image,
+        themes=suggest_themes(transcript),
+        people=suggest_people(transcript, exclude=Person.for_user(user)),
+        transcript_segments=[
+            TranscriptSegment(start=start, end=end, text=text, sort_order=index)
+            for index, (start, end, text) in enumerate(segments)
+        ],
     )
-    parent.add_child(instance=story)
-    story.themes.set(suggest_themes(transcript))
-    story.people.set(suggest_people(transcript, exclude=teller))
-    story.transcript_segments = [
-        TranscriptSegment(start=start, end=end, text=text, sort_order=index)
-        for index, (start, end, text) in enumerate(segments)
-    ]
-    story.save()
-    story.save_revision(user=user, log_action=True)
-    return story

@@ -1,4 +1,8 @@
-"""The share form: one story in plain words, every field with a message a person can act on."""
+"""The share form: one story in plain words, every field with a message a person can act on.
+
+The story's own questions (title, situation, aha, what changed) come from `stories.schema`, read
+each time a form is made; the relations, the picture and publishing have their own widgets here.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,16 @@ from datetime import date
 from django import forms
 from django.utils import timezone
 
-from capture.images import CheckedImage, check_image_upload
-from stories.models import OutcomeType, Person, Theme, Visibility
+from capture.images import StoryImageField, megabytes
+from stories.models import OutcomeType, Person, StoryPage, Theme, Visibility
+from stories.schema import Kind, StoryField, share_form_fields, story_fields
 
 NAME_SEPARATORS = re.compile(r"[,;\n]+")
 EARLIEST_DATE = date(1900, 1, 1)
+# A story text shorter than this is rarely a story (its field's `too_short` says what to add).
+MIN_STORY_TEXT = 10
+# Kinds of schema field a teller types or picks directly, and the form copies onto the story.
+ASKED_KINDS = frozenset({Kind.LINE, Kind.TEXT, Kind.DECIMAL, Kind.DATE, Kind.CHOICE, Kind.FLAG})
 
 
 def split_names(text: str) -> list[str]:
@@ -25,39 +34,89 @@ def split_names(text: str) -> list[str]:
     return names
 
 
-class ShareStoryForm(forms.Form):
-    """What a teller is asked; the model fields it fills are set in capture.story_form."""
+class LineField(forms.CharField):
+    """One line of text, with runs of spaces (pasted tabs, doubled spaces) made single."""
 
-    title = forms.CharField(
-        label="Give your story a title",
-        help_text="A short headline, e.g. “One message to the research team saved a week”.",
-        max_length=200,
-        error_messages={
-            "required": "Please give your story a title.",
-            "max_length": "Please keep the title under %(limit_value)d characters (it has %(show_value)d).",
-        },
+    def clean(self, value):
+        return " ".join(super().clean(value).split())
+
+
+class StoryTextField(forms.CharField):
+    """A paragraph of the story, refused with the schema's `too_short` when it is only a few characters."""
+
+    def __init__(self, *, too_short: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.too_short = too_short
+
+    def clean(self, value):
+        text = super().clean(value)
+        if self.too_short and text and len(text) < MIN_STORY_TEXT:
+            raise forms.ValidationError(self.too_short, code="too_short")
+        return text
+
+
+def schema_form_field(story_field: StoryField) -> forms.Field:
+    """The share form's question for one field of the schema, built by its kind."""
+    options = {
+        "label": story_field.question or story_field.label,
+        "help_text": story_field.hint,
+        "required": story_field.required,
+        "error_messages": dict(story_field.messages),
+    }
+    model_field = StoryPage._meta.get_field(story_field.name)
+    match story_field.kind:
+        case Kind.LINE:
+            return LineField(max_length=story_field.max_length, **options)
+        case Kind.TEXT:
+            return StoryTextField(
+                max_length=story_field.max_length,
+                too_short=story_field.too_short,
+                widget=forms.Textarea(attrs={"rows": 5}),
+                **options,
+            )
+        case Kind.DECIMAL:
+            return forms.DecimalField(
+                max_digits=model_field.max_digits, decimal_places=model_field.decimal_places, **options
+            )
+        case Kind.DATE:
+            return forms.DateField(**options)
+        case Kind.CHOICE:
+            return forms.ChoiceField(choices=model_field.choices, **options)
+        case Kind.FLAG:
+            return forms.BooleanField(**options)
+    raise ValueError(f"The share form cannot ask for {story_field.name} ({story_field.kind}).")
+
+
+def picture_field() -> StoryImageField:
+    """The picture question, with Wagtail's limits as they are configured when the form is made."""
+    field = StoryImageField(
+        label="Choose a picture",
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
     )
-    context = forms.CharField(
-        label="What was the situation?",
-        help_text="Set the scene: what were you trying to do, and what was in the way?",
-        widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=10_000,
-        error_messages={"required": "Please tell us about the situation before the aha moment."},
+    field.help_text = (
+        f"A photo, drawing or screenshot: JPEG, PNG, WebP or GIF, up to {megabytes(field.max_upload_size)} MB. "
+        "It becomes your story’s cover picture."
     )
-    aha = forms.CharField(
-        label="What was your aha moment?",
-        help_text="The moment it clicked: what did you realise, discover or try?",
-        widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=10_000,
-        error_messages={"required": "Please describe your aha moment: it is the heart of the story."},
-    )
-    outcome = forms.CharField(
-        label="What changed? What was the result?",
-        help_text="What is different now, for you, your team or a customer?",
-        widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=10_000,
-        error_messages={"required": "Please tell us what changed as a result."},
-    )
+    return field
+
+
+def story_attributes() -> list[str]:
+    """The story's attributes the share form fills in: the schema's questions and those asked below."""
+    return [
+        story_field.name
+        for story_field in story_fields()
+        if story_field.kind in ASKED_KINDS
+        and (story_field.in_share_form or story_field.name in ShareStoryForm.base_fields)
+    ]
+
+
+class ShareStoryForm(forms.Form):
+    """What a teller is asked; the model fields it fills are set in capture.story_form.
+
+    The schema's questions are added in `__init__`, ahead of the fields declared here.
+    """
+
     outcome_types = forms.ModelMultipleChoiceField(
         label="What kind of difference did it make?",
         help_text="Tick any that fit.",
@@ -132,12 +191,7 @@ class ShareStoryForm(forms.Form):
             "invalid": "Please enter a date like 2026-03-14.",
         },
     )
-    image = forms.FileField(
-        label="Choose a picture",
-        help_text="",  # set in __init__ from the limits
-        required=False,
-        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
-    )
+    image = picture_field()  # made again in __init__, so the limits are read per form
     image_alt = forms.CharField(
         label="Describe the picture for people who can’t see it",
         help_text="Needed when you add a picture, e.g. “Priya sketching the new process on a whiteboard”.",
@@ -163,42 +217,20 @@ class ShareStoryForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs) -> None:
-        from django.conf import settings
-
         super().__init__(*args, **kwargs)
-        self.checked_image: CheckedImage | None = None
-        self.fields["image"].help_text = (
-            f"A photo, drawing or screenshot: JPEG, PNG, WebP or GIF, up to {settings.MAX_IMAGE_MB} MB. "
-            "It becomes your story’s cover picture."
-        )
+        questions = {story_field.name: schema_form_field(story_field) for story_field in share_form_fields()}
+        self.fields = {
+            **questions,
+            **{name: field for name, field in self.fields.items() if name not in questions},
+        }
+        self.story_question_names = list(questions)
+        self.fields["image"] = picture_field()
         self.fields["occurred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
 
-    def clean_title(self) -> str:
-        title = " ".join(self.cleaned_data["title"].split())
-        if not title:
-            raise forms.ValidationError("Please give your story a title.", code="required")
-        return title
-
-    def _clean_story_text(self, name: str, message: str) -> str:
-        text = self.cleaned_data[name].strip()
-        if len(text) < 10:
-            raise forms.ValidationError(message, code="too_short")
-        return text
-
-    def clean_context(self) -> str:
-        return self._clean_story_text(
-            "context", "Please say a little more about the situation (a sentence or two)."
-        )
-
-    def clean_aha(self) -> str:
-        return self._clean_story_text(
-            "aha", "Please say a little more about your aha moment (a sentence or two)."
-        )
-
-    def clean_outcome(self) -> str:
-        return self._clean_story_text(
-            "outcome", "Please say a little more about what changed (a sentence or two)."
-        )
+    @property
+    def story_questions(self) -> list[forms.BoundField]:
+        """The schema's questions, in its order: the first section of the form."""
+        return [self[name] for name in self.story_question_names]
 
     def clean_occurred_on(self) -> date:
         occurred_on = self.cleaned_data["occurred_on"]
@@ -225,12 +257,6 @@ class ShareStoryForm(forms.Form):
         if too_long:
             raise forms.ValidationError("Please keep each name under 150 characters.", code="name_too_long")
         return names
-
-    def clean_image(self):
-        upload = self.cleaned_data.get("image")
-        if upload:
-            self.checked_image = check_image_upload(upload)
-        return upload
 
     def clean(self) -> dict:
         cleaned = super().clean()

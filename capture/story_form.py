@@ -10,24 +10,16 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.utils.text import slugify
 from wagtail.models import Page, WorkflowState
 
-from capture.images import CheckedImage, save_as_wagtail_image
-from stories.models import Person, Source, StoryIndexPage, StoryPage, Theme
+from capture.forms import story_attributes
+from capture.images import save_as_wagtail_image
+from stories.models import Person, Source, StoryPage, Theme
+from stories.services import create_draft
 from stories.workflow import submit_for_review
 
-# Form fields copied straight onto the story.
-STORY_TEXT_FIELDS = (
-    "title",
-    "context",
-    "aha",
-    "outcome",
-    "impact_value",
-    "impact_unit",
-    "occurred_on",
-    "visibility",
-)
+# A title's slug keeps its accents ("café-crème") and up to this many characters.
+FORM_SLUG_MAX_LENGTH = 200
 
 
 def propose_themes(names: list[str], user) -> list[Theme]:
@@ -65,52 +57,41 @@ def search_people(query: str, limit: int = 10) -> list[dict]:
     ]
 
 
-def _apply_cleaned_data(story: StoryPage, cleaned: dict, user) -> None:
-    for field in STORY_TEXT_FIELDS:
-        setattr(story, field, cleaned.get(field))
-    story.impact_unit = story.impact_unit or ""
-    story.consent = bool(cleaned.get("consent"))
-    story.outcome_types.set(cleaned.get("outcome_types") or [])
-    story.themes.set([*(cleaned.get("themes") or []), *propose_themes(cleaned.get("new_themes") or [], user)])
+def story_values(cleaned: dict, user) -> dict:
+    """The story's attributes from the form, relations included; proposed themes and people are created."""
+    values = {name: cleaned[name] for name in story_attributes() if name in cleaned}
     chosen = list(cleaned.get("people") or [])
     typed = [person for person in find_or_add_people(cleaned.get("new_people") or []) if person not in chosen]
-    story.people.set([*chosen, *typed])
+    values.update(
+        outcome_types=list(cleaned.get("outcome_types") or []),
+        themes=[*(cleaned.get("themes") or []), *propose_themes(cleaned.get("new_themes") or [], user)],
+        people=[*chosen, *typed],
+    )
+    return values
 
 
-def _attach_image(story: StoryPage, cleaned: dict, checked_image: CheckedImage | None, user) -> None:
-    if cleaned.get("remove_image"):
-        story.cover_image = None
+def _saved_picture(cleaned: dict, user):
+    """The uploaded picture stored as a Wagtail image, or None when none was chosen."""
     upload = cleaned.get("image")
-    if upload and checked_image:
-        story.cover_image = save_as_wagtail_image(
-            upload, checked_image, title=cleaned["title"], description=cleaned.get("image_alt", ""), user=user
-        )
-
-
-def free_slug_under(parent: Page, title: str) -> str:
-    """A slug for the title that no sibling uses; titles with no letters (emoji only) get "story"."""
-    base = slugify(title, allow_unicode=True)[:200] or "story"
-    slug, n = base, 2
-    while parent.get_children().filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
-def the_library() -> StoryIndexPage:
-    """The one story library; every shared story is filed under it."""
-    return StoryIndexPage.objects.get()
+    if not upload:
+        return None
+    return save_as_wagtail_image(
+        upload, title=cleaned["title"], description=cleaned.get("image_alt", ""), user=user
+    )
 
 
 @transaction.atomic
-def create_story_from_form(cleaned: dict, user, checked_image: CheckedImage | None = None) -> StoryPage:
+def create_story_from_form(cleaned: dict, user) -> StoryPage:
     """Save the form as a draft story owned and told by the user, and send it to editorial review."""
-    library = the_library()
-    story = StoryPage(owner=user, teller=Person.for_user(user), source=Source.FORM, live=False)
-    _apply_cleaned_data(story, cleaned, user)
-    _attach_image(story, cleaned, checked_image, user)
-    story.slug = free_slug_under(library, cleaned["title"])
-    library.add_child(instance=story)
-    story.save_revision(user=user, log_action=True)
+    values = story_values(cleaned, user)
+    story = create_draft(
+        user,
+        source=Source.FORM,
+        slug_max_length=FORM_SLUG_MAX_LENGTH,
+        allow_unicode_slug=True,
+        cover_image=_saved_picture(cleaned, user),
+        **values,
+    )
     submit_for_review(story, user)
     return story
 
@@ -197,9 +178,8 @@ def story_is_in_review(story: StoryPage) -> bool:
 
 def form_initial_for(story: StoryPage) -> dict:
     """The form's starting values from the latest revision of a story."""
-    initial = {field: getattr(story, field) for field in STORY_TEXT_FIELDS}
+    initial = {name: getattr(story, name) for name in story_attributes()}
     initial.update(
-        consent=story.consent,
         outcome_types=list(story.outcome_types.all()),
         themes=[theme for theme in story.themes.all() if theme.is_approved],
         new_themes=", ".join(theme.name for theme in story.themes.all() if not theme.is_approved),
@@ -210,12 +190,14 @@ def form_initial_for(story: StoryPage) -> dict:
 
 
 @transaction.atomic
-def update_story_from_form(
-    story: StoryPage, cleaned: dict, user, checked_image: CheckedImage | None = None
-) -> StoryPage:
+def update_story_from_form(story: StoryPage, cleaned: dict, user) -> StoryPage:
     """Save the teller's edit as a new revision; resubmit if changes were requested, or submit a draft."""
-    _apply_cleaned_data(story, cleaned, user)
-    _attach_image(story, cleaned, checked_image, user)
+    for name, value in story_values(cleaned, user).items():
+        setattr(story, name, value)
+    if cleaned.get("remove_image"):
+        story.cover_image = None
+    if cleaned.get("image"):
+        story.cover_image = _saved_picture(cleaned, user)
     story.draft_title = story.title
     story.save()
     story.save_revision(user=user, log_action=True)

@@ -8,6 +8,7 @@ by capture.recovery and simply starts again; a duplicate run finds nothing to do
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import threading
@@ -18,12 +19,14 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tasks import task
+from wagtail.models import Workflow
 
 from capture import media_probe
 from capture.drafting import create_draft_story, save_poster_image, split_free_telling
 from capture.models import ClipPart, ClipSubmission, Prompt, SubmissionMode, SubmissionState
 from capture.transcribe import hotwords_from_directory, transcribe_audio
 from stories.models import Clip, Source, StoryPage
+from stories.workflow import submit_for_review
 
 logger = logging.getLogger(__name__)
 
@@ -233,10 +236,6 @@ def _poster_for(parts: list[ClipPart]) -> bytes | None:
 
 
 def _make_draft(submission: ClipSubmission, parts: list[ClipPart], poster_jpeg: bytes | None) -> StoryPage:
-    from wagtail.models import Workflow
-
-    from stories.workflow import submit_for_review
-
     user = submission.submitter
     if submission.mode == SubmissionMode.GUIDED:
         story_clip, segments = _joined_clip(parts)
@@ -316,8 +315,6 @@ def _joined_clip(parts: list[ClipPart]) -> tuple[Clip, list[tuple[float, float, 
 
 
 def _sha256(path: Path) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1024 * 1024), b""):

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
+from stories.models import Person, Theme
+
 logger = logging.getLogger(__name__)
 
 _model = None
@@ -83,8 +85,6 @@ def warm_up() -> None:
 
 def hotwords_from_directory() -> str:
     """Names of people and approved themes, to bias Whisper toward spelling them right."""
-    from stories.models import Person, Theme
-
     words: list[str] = []
     total = 0
     names = list(Theme.objects.filter(is_approved=True).values_list("name", flat=True)) + list(

@@ -3,6 +3,8 @@
 from django.db import models
 from wagtail.models import Page
 
+from stories.listing import home_context
+
 
 class HomePage(Page):
     """Site root. Its template shows featured, recent and most helpful stories and the themes."""
@@ -17,8 +19,6 @@ class HomePage(Page):
     max_count = 1
 
     def get_context(self, request, *args, **kwargs):
-        from stories.listing import home_context
-
         context = super().get_context(request, *args, **kwargs)
         context.update(home_context(request))
         return context

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 
+from capture.transcribe import model_status
 from operations.models import WorkerHeartbeat
+from search.service import backend_health
 from storybank.redaction import redact_credentials
 
 
@@ -34,8 +36,6 @@ def check_worker() -> dict:
 
 
 def check_search() -> dict:
-    from search.service import backend_health
-
     try:
         return backend_health()
     except Exception as error:
@@ -43,8 +43,6 @@ def check_search() -> dict:
 
 
 def check_transcription_model() -> dict:
-    from capture.transcribe import model_status
-
     try:
         return model_status()
     except Exception as error:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 
-from stories.visibility import user_may_read_media
+from stories.access import user_may_read_media
 
 RANGE_RE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$", re.ASCII)
 CHUNK = 64 * 1024

@@ -3,7 +3,7 @@
 from django.http import Http404
 from wagtail import hooks
 
-from stories.visibility import user_may_see_document
+from stories.access import user_may_see_document
 
 
 @hooks.register("before_serve_document")

@@ -9,6 +9,10 @@ class SearchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # These modules import models, which load only once the app registry is ready.
         from search import signals
+        from search.service import related_stories
+        from stories.related import provide_related_stories
 
         signals.connect()
+        provide_related_stories(related_stories)

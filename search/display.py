@@ -8,23 +8,10 @@ from django.utils.safestring import mark_safe
 
 from search.query import FACETS, Suggestion, TranscriptHit
 from search.service import SearchPage, StoryResult
+from stories.schema import snippet_labels
+from stories.transcripts import clock_time
 
 FACET_TITLES = {"theme": "Theme", "person": "Person", "outcome": "Outcome", "year": "Year"}
-SNIPPET_LABELS = {
-    "aha": "Aha",
-    "context": "Situation",
-    "outcome": "What changed",
-    "body": "Story",
-    "transcript_text": "Transcript",
-}
-
-
-def clock_time(seconds: float) -> str:
-    """83 → "1:23", 3723 → "1:02:03"."""
-    total = int(max(0, seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, whole_seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{whole_seconds:02d}" if hours else f"{minutes}:{whole_seconds:02d}"
 
 
 def play_url(story_url: str, start: float) -> str:
@@ -65,7 +52,7 @@ def shown_result(result: StoryResult) -> ShownResult:
     story, hit = result.story, result.hit
     snippets = [
         (label, mark_safe(hit.highlights[field]))
-        for field, label in SNIPPET_LABELS.items()
+        for field, label in snippet_labels().items()
         if field in hit.highlights and not (field == "transcript_text" and hit.transcript_hits)
     ]
     if not snippets and story.aha:

@@ -19,6 +19,11 @@ from django.utils.html import strip_tags
 from wagtail.models import Page
 
 from stories.models import OutcomeType, Person, StoryPage, Theme, TranscriptSegment
+from stories.schema import Kind, StoryField, story_fields
+
+TEXT_KINDS = (Kind.LINE, Kind.TEXT)
+# Kinds the engines filter or sort by: copied into the document whether searched or not.
+FILTERED_KINDS = (Kind.DATE, Kind.CHOICE, Kind.COUNT)
 
 
 def indexable_stories():
@@ -70,24 +75,35 @@ class PageUrls:
         return f"{parent_url}{slug}/" if parent_url else url_path
 
 
-STORY_COLUMNS = (
+# Columns a document needs besides the schema's copied fields (relations, tree, clip).
+PAGE_COLUMNS = (
     "pk",
-    "title",
     "url_path",
     "path",
     "teller_id",
-    "context",
-    "aha",
-    "outcome",
     "body_json",
-    "occurred_on",
     "first_published_at",
-    "visibility",
-    "helpful_count",
-    "source",
     "clip_id",
     "clip__language",
 )
+
+
+def copied_fields() -> list[StoryField]:
+    """Schema fields the document holds as stored: searched text, and what the engines filter and sort by.
+
+    Relations, the body and the transcript need more than their column, so they are built apart.
+    """
+    return [
+        story_field
+        for story_field in story_fields()
+        if story_field.kind in FILTERED_KINDS
+        or (story_field.kind in TEXT_KINDS and story_field.search_weight is not None)
+    ]
+
+
+def copied_value(story_field: StoryField, value):
+    """A copied field's value as the document holds it (dates as ISO text)."""
+    return _iso(value) if story_field.kind == Kind.DATE else value
 
 
 def _for_stories(column: str, story_ids: list[int]) -> dict:
@@ -140,7 +156,9 @@ class DocumentBuilder:
         return [known[pk] for pk in ids if pk in known]
 
     def documents(self, queryset) -> list[dict]:
-        rows = list(queryset.annotate(body_json=Cast("body", TextField())).values(*STORY_COLUMNS))
+        copied = copied_fields()
+        columns = dict.fromkeys([*PAGE_COLUMNS, *(story_field.name for story_field in copied)])
+        rows = list(queryset.annotate(body_json=Cast("body", TextField())).values(*columns))
         story_ids = [row["pk"] for row in rows]
         self.last_row_pk = story_ids[-1] if story_ids else None
         themes = _links(StoryPage.themes, story_ids, "theme_id")
@@ -163,14 +181,16 @@ class DocumentBuilder:
         documents = []
         for row in rows:
             try:
-                documents.append(self._document(row, themes, outcomes, people, segments))
+                documents.append(self._document(row, copied, themes, outcomes, people, segments))
             except Exception as error:
                 if self.failures is None:
                     raise
                 self.failures[row["pk"]] = error
         return documents
 
-    def _document(self, row: dict, themes: dict, outcomes: dict, people: dict, segments: dict) -> dict:
+    def _document(
+        self, row: dict, copied: list[StoryField], themes: dict, outcomes: dict, people: dict, segments: dict
+    ) -> dict:
         story_id = row["pk"]
         teller = self._named(Person, [row["teller_id"]]) if row["teller_id"] else []
         story_segments = segments.get(story_id, [])
@@ -179,24 +199,20 @@ class DocumentBuilder:
         document = {
             "id": story_id,
             "url": self.urls.url(row["url_path"], row["path"]),
-            "title": row["title"],
+            **{
+                story_field.document_field: copied_value(story_field, row[story_field.name])
+                for story_field in copied
+            },
             "teller": teller[0] if teller else None,
             "people": self._named(Person, people.get(story_id, [])),
             "themes": self._named(Theme, themes.get(story_id, [])),
             "outcome_types": self._named(OutcomeType, outcomes.get(story_id, [])),
-            "context": row["context"],
-            "aha": row["aha"],
-            "outcome": row["outcome"],
             "transcript": story_segments,
             "transcript_text": " ".join(segment["text"].strip() for segment in story_segments),
             "body": body_text(row["body_json"]),
-            "occurred_on": _iso(occurred_on),
             "first_published_at": _iso(first_published),
             "year": year_source.year if year_source else None,
-            "visibility": row["visibility"],
-            "helpful_count": row["helpful_count"],
             "language": row["clip__language"] or "en",
-            "source": row["source"],
             "has_clip": row["clip_id"] is not None,
         }
         document["fingerprint"] = document_fingerprint(document)

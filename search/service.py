@@ -1,7 +1,7 @@
 """The search service: the one entry point pages, the API, commands and the story page use.
 
-It picks the backend (Elasticsearch when ELASTICSEARCH_URL is set, the embedded index otherwise),
-asks it with the user's visibility applied inside the query, then re-checks every hit against the
+It asks the configured backend (settings.STORYBANK_SEARCH_BACKEND) with the user's visibility
+applied inside the query, then re-checks every hit against the
 database before anything is shown, and names the facet values from the current vocabulary.
 While a story's queued update waits for the worker, the index may still hold it as it was: such
 stories are left out inside the engine query for every reader who may not see them now, so
@@ -12,44 +12,26 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from django.conf import settings
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
 
-from search.backends.base import SearchBackend, SearchUnavailable
+from search.backends import get_backend
+from search.backends.base import SearchUnavailable
+from search.documents import PageUrls, indexable_stories, story_document
+from search.models import PendingIndexUpdate
 from search.query import FACETS, MAX_PAGE, FacetValue, SearchHit, SearchQuery, SearchResults, Suggestion
+from search.sync import enqueue_stories
+from stories.access import person_is_listed
+from stories.models import OutcomeType, Person, Source, StoryPage, Theme
+from stories.related import stories_sharing_a_theme
+from stories.visibility import may_read_staff_stories
 
 logger = logging.getLogger(__name__)
 
-_backends: dict[tuple, SearchBackend] = {}
-_backends_lock = threading.Lock()
-
-
-def get_backend() -> SearchBackend:
-    """The configured backend, one instance per process (and per index location)."""
-    if settings.ELASTICSEARCH_URL:
-        key = ("elasticsearch", settings.ELASTICSEARCH_URL, settings.ELASTICSEARCH_INDEX)
-    else:
-        key = ("embedded", str(settings.SEARCH_INDEX_DIR))
-    with _backends_lock:
-        backend = _backends.get(key)
-        if backend is None:
-            if key[0] == "elasticsearch":
-                from search.backends.elasticsearch import ElasticsearchBackend
-
-                backend = ElasticsearchBackend(settings.ELASTICSEARCH_URL, settings.ELASTICSEARCH_INDEX)
-            else:
-                from search.backends.embedded import EmbeddedBackend
-
-                backend = EmbeddedBackend(settings.SEARCH_INDEX_DIR)
-            _backends[key] = backend
-        return backend
-
 
 def can_see_staff_stories(user) -> bool:
-    return bool(user is not None and user.is_authenticated)
+    return may_read_staff_stories(user)
 
 
 @dataclass(frozen=True)
@@ -100,9 +82,6 @@ CARD_COLUMNS = (
 
 def story_cards(queryset, *, with_relations: bool = True) -> dict[int, StoryCard]:
     """Cards for the stories in `queryset` (already narrowed to what the user may see), by id."""
-    from search.documents import PageUrls
-    from stories.models import StoryPage
-
     urls = PageUrls()
     cards = {}
     for row in queryset.values(*CARD_COLUMNS):
@@ -169,8 +148,6 @@ class SearchPage:
 
 def search_stories(query: SearchQuery, user) -> SearchPage:
     """Run a search for this user. Never raises for an unavailable index: the page says so instead."""
-    from stories.models import StoryPage
-
     query = _with_visibility(query, user)
     waiting = waiting_updates(user)
     try:
@@ -198,8 +175,6 @@ def search_stories(query: SearchQuery, user) -> SearchPage:
 
 
 def _with_visibility(query: SearchQuery, user) -> SearchQuery:
-    from dataclasses import replace
-
     return replace(query, include_staff=can_see_staff_stories(user))
 
 
@@ -216,9 +191,6 @@ def waiting_updates(user) -> WaitingUpdates:
 
     One query when the queue is empty (the usual case), two otherwise.
     """
-    from search.models import PendingIndexUpdate
-    from stories.models import StoryPage
-
     queued = PendingIndexUpdate.objects.all()
     if not queued.exists():
         return WaitingUpdates()
@@ -229,10 +201,6 @@ def waiting_updates(user) -> WaitingUpdates:
 
 def _queue_stale_hits(story_ids: list[int]) -> None:
     """A hit the database no longer serves means the index is behind: queue those stories (once)."""
-    from search.documents import indexable_stories
-    from search.models import PendingIndexUpdate
-    from search.sync import enqueue_stories
-
     still_indexable = set(indexable_stories().filter(pk__in=story_ids).values_list("pk", flat=True))
     already_queued = set(
         PendingIndexUpdate.objects.filter(story_id__in=story_ids).values_list("story_id", flat=True)
@@ -247,10 +215,6 @@ def facet_labels(values_by_facet: dict[str, list[str]]) -> dict[str, dict[str, s
 
     Proposed (unapproved) themes have no name here: to a reader they do not exist yet.
     """
-    from django.db.models import CharField, Value
-
-    from stories.models import OutcomeType, Person, Theme
-
     models = {
         "theme": Theme.objects.filter(is_approved=True),
         "person": Person.objects,
@@ -275,9 +239,6 @@ def facet_labels(values_by_facet: dict[str, list[str]]) -> dict[str, dict[str, s
 
 def unlisted_people(slugs: list[str], user) -> set[str]:
     """Which of these people `user` may not know of (their page answers 404 to them): never name them."""
-    from stories.listing import person_is_listed
-    from stories.models import Person
-
     if not slugs:
         return set()
     people = Person.objects.filter(slug__in=slugs)
@@ -327,8 +288,6 @@ def label_facets(
 
 def active_filters(query: SearchQuery, facets: dict[str, list[FacetValue]]) -> list[tuple[str, FacetValue]]:
     """The chosen filters as chips; a value the vocabulary does not name for this reader has none."""
-    from stories.models import Source
-
     chosen = []
     for facet, values in facets.items():
         chosen += [(facet, value) for value in values if value.selected]
@@ -341,9 +300,6 @@ def active_filters(query: SearchQuery, facets: dict[str, list[FacetValue]]) -> l
 
 def suggest(prefix: str, user, limit: int = 6) -> list[Suggestion]:
     """Autocomplete entries for what is being typed: matching story titles, then matching people."""
-    from stories.listing import person_is_listed
-    from stories.models import Person, StoryPage
-
     prefix = " ".join(prefix.split())[:100]
     if not prefix:
         return []
@@ -378,10 +334,10 @@ def suggest(prefix: str, user, limit: int = 6) -> list[Suggestion]:
 
 
 def related_stories(story, user, limit: int = 3) -> list:
-    """Stories most like `story` that `user` may read (from the index; by shared themes if it is down)."""
-    from search.documents import story_document
-    from stories.models import StoryPage
+    """Stories most like `story` that `user` may read (from the index; by shared themes if it is down).
 
+    Registered with `stories.related` when the app starts, so a story page shows these.
+    """
     visible = StoryPage.objects.visible_to(user)
     try:
         ids = get_backend().related(
@@ -391,20 +347,13 @@ def related_stories(story, user, limit: int = 3) -> list:
             hidden_ids=waiting_updates(user).hidden_ids,
         )
     except SearchUnavailable:
-        return list(
-            visible.filter(themes__in=story.themes.all())
-            .exclude(pk=story.pk)
-            .distinct()
-            .order_by("-first_published_at")[:limit]
-        )
+        return stories_sharing_a_theme(story, user, limit)
     found = visible.in_bulk(ids)
     return [found[story_id] for story_id in ids if story_id in found and story_id != story.pk][:limit]
 
 
 def backend_health() -> dict:
     """Backend reachability plus the sync queue, for /healthz and `search_index status`."""
-    from search.models import PendingIndexUpdate
-
     health = get_backend().health()
     try:
         health["pending_updates"] = PendingIndexUpdate.objects.count()

@@ -21,10 +21,10 @@ from django.conf import settings
 from django.db.models import F, Max
 from django.utils import timezone
 
+from search.backends import get_backend
 from search.backends.base import SearchUnavailable
 from search.documents import iter_documents
 from search.models import PendingIndexUpdate
-from search.service import get_backend
 from storybank.redaction import redact_credentials
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def apply_pending_updates(max_batches: int | None = None, *, wait: bool = False)
     """
     backend = get_backend()
     try:
-        index_ready = backend.exists() and index_schema_is_current(backend)
+        index_ready = backend.exists() and backend.schema_is_current()
     except SearchUnavailable as error:
         logger.warning("Search index unavailable; %d updates stay queued: %s", pending_count(), error)
         return 0
@@ -96,9 +96,7 @@ def apply_pending_updates(max_batches: int | None = None, *, wait: bool = False)
         if not acquired:
             return 0
         try:
-            if not (
-                backend.exists() and index_schema_is_current(backend)
-            ):  # another writer may have built it
+            if not (backend.exists() and backend.schema_is_current()):  # another writer may have built it
                 return _rebuild_locked(None)
         except SearchUnavailable as error:
             logger.warning("Search index unavailable; cannot build it yet: %s", error)
@@ -228,14 +226,10 @@ def _rebuild_locked(progress: Callable[[int], None] | None) -> int:
     return count
 
 
-def index_schema_is_current(backend) -> bool:
-    return getattr(backend, "schema_is_current", lambda: True)()
-
-
 def ensure_index() -> tuple[str, int]:
     """For `search_index update`: build the index if missing (or built by an older schema), then catch up."""
     backend = get_backend()
-    if not backend.exists() or not index_schema_is_current(backend):
+    if not backend.exists() or not backend.schema_is_current():
         return "built", rebuild_index()
     return "updated", apply_pending_updates(wait=True)
 

@@ -4,9 +4,12 @@ One record per line (JSONL) or row (CSV). A record is keyed by `external_id`: im
 file twice updates the stories it made the first time and never duplicates them. A bad record is
 reported with its line number and reason while the good ones still import.
 
-Pages are built in batches without Wagtail's per-page `add_child` (which re-reads the tree for
-every story): tree paths are allocated in memory under the library page and the rows are written
-with bulk inserts. Per-story signals do not fire for bulk rows, so each batch announces every
+A record's keys are the exported fields of `stories.schema` (read when needed, never copied here),
+each parsed, read from a story, exported and applied by the functions of its `Kind` (`CODECS`).
+
+Pages are built in batches without Wagtail's per-page `add_child` and `save_revision`, through
+`stories.bulk_pages` (tree paths allocated in memory, bulk inserts, one revision per created or
+updated story). Per-story signals do not fire for bulk rows, so each batch announces every
 story it wrote with `stories.signals.stories_written_in_bulk`, inside the batch's transaction:
 whatever keeps a copy of stories (the search queue) learns of all of them, durably.
 """
@@ -19,45 +22,39 @@ import datetime as dt
 import io
 import json
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from wagtail.models import Page
+from wagtail.search.backends import get_search_backends
 
-from stories.models import OutcomeType, Person, StoryIndexPage, StoryPage, Theme, Visibility
+from stories.bulk_pages import (
+    REVISION_FIELDS,
+    ChildPaths,
+    add_children_count,
+    add_revisions,
+    insert_pages,
+    sibling_slugs,
+    update_pages,
+)
+from stories.models import Person, StoryIndexPage, StoryPage, Theme
+from stories.schema import Kind, StoryField, exported_fields
 from stories.signals import stories_written_in_bulk
+from stories.slugs import SlugSet
 
-FIELDS = [
-    "external_id",
-    "title",
-    "teller",
-    "teller_email",
-    "people",
-    "themes",
-    "outcomes",
-    "context",
-    "aha",
-    "outcome",
-    "occurred_on",
-    "visibility",
-    "publish",
-    "consent",
-    "impact_value",
-    "impact_unit",
-    "featured",
-]
 LIST_SEPARATOR = ";"
 DEFAULT_BATCH_SIZE = 500
 PK_EXTERNAL_ID = re.compile(r"^storybank:(\d+)$")
+REQUIRED_KEYS = ("external_id", "title")  # which story a record is, and what it is called
 
 _bulk_import = contextvars.ContextVar("stories_bulk_import", default=False)
 
@@ -93,22 +90,13 @@ class PersonRef:
 
 @dataclass
 class StoryRecord:
-    external_id: str
-    title: str
-    teller: PersonRef | None = None
-    people: list[PersonRef] = field(default_factory=list)
-    themes: list[str] = field(default_factory=list)
-    outcomes: list[str] = field(default_factory=list)
-    context: str = ""
-    aha: str = ""
-    outcome: str = ""
-    occurred_on: dt.date | None = None
-    visibility: str = Visibility.PUBLIC
-    publish: bool = False
-    consent: bool = False
-    impact_value: Decimal | None = None
-    impact_unit: str = ""
-    featured: bool = False
+    """One parsed record: each exported field's value (by model attribute), as its kind reads it."""
+
+    values: dict[str, Any]
+
+    @property
+    def external_id(self) -> str:
+        return self.values["external_id"]
 
 
 @dataclass
@@ -164,7 +152,7 @@ def read_raw_records(stream: IO[str], fmt: str) -> Iterator[tuple[int, dict | Re
         reader = csv.DictReader(stream)
         if reader.fieldnames is None:
             return
-        missing = {"external_id", "title"} - {name.strip() for name in reader.fieldnames}
+        missing = set(REQUIRED_KEYS) - {name.strip() for name in reader.fieldnames}
         if missing:
             yield 1, RecordError(f"the header has no {', '.join(sorted(missing))} column")
             return
@@ -177,6 +165,20 @@ def read_raw_records(stream: IO[str], fmt: str) -> Iterator[tuple[int, dict | Re
             start = reader.line_num + 1
     else:
         raise ValueError(f"unknown format {fmt!r}; use jsonl or csv")
+
+
+def _model_field(story_field: StoryField):
+    return StoryPage._meta.get_field(story_field.name)
+
+
+def _name_limit(story_field: StoryField) -> int:
+    """How long a related item's name may be (people, themes, outcome types)."""
+    return _model_field(story_field).related_model._meta.get_field("name").max_length
+
+
+def _email_key(story_field: StoryField) -> str:
+    """The PERSON kind's second column: the person's e-mail address."""
+    return f"{story_field.key}_email"
 
 
 def _text(raw: dict, key: str) -> str:
@@ -207,7 +209,7 @@ def _names(raw: dict, key: str) -> list[str]:
     return names
 
 
-def _bool(raw: dict, key: str, default: bool) -> bool:
+def _bool(raw: dict, key: str, default: bool | None) -> bool | None:
     value = raw.get(key)
     if value is None or value == "":
         return default
@@ -221,9 +223,64 @@ def _bool(raw: dict, key: str, default: bool) -> bool:
     raise RecordError(f"{key} must be true or false, not {value!r}")
 
 
-def _person(raw: dict) -> PersonRef | None:
-    teller = raw.get("teller")
-    email = _text(raw, "teller_email")
+# Parsing: raw record -> value, one function per kind ----------------------------------------
+
+
+def _parse_line(raw: dict, story_field: StoryField) -> str:
+    """One line; a record without its identity (external_id, title) or with it cut short is refused."""
+    key, limit = story_field.key, _model_field(story_field).max_length
+    text = _text(raw, key)
+    if key not in REQUIRED_KEYS:
+        return text[:limit]
+    if not text:
+        raise RecordError(f"{key} is missing")
+    if len(text) > limit:
+        raise RecordError(f"{key} is longer than {limit} characters")
+    return text
+
+
+def _parse_text(raw: dict, story_field: StoryField) -> str:
+    return _text(raw, story_field.key)
+
+
+def _parse_decimal(raw: dict, story_field: StoryField) -> Decimal | None:
+    text = _text(raw, story_field.key)
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise RecordError(f"{story_field.key} {text!r} is not a number")
+
+
+def _parse_date(raw: dict, story_field: StoryField) -> dt.date | None:
+    text = _text(raw, story_field.key)
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise RecordError(f"{story_field.key} {text!r} is not a date (YYYY-MM-DD)")
+
+
+def _parse_choice(raw: dict, story_field: StoryField) -> str:
+    model_field = _model_field(story_field)
+    values = [value for value, _label in model_field.choices]
+    value = _text(raw, story_field.key).lower() or model_field.default
+    if value not in values:
+        raise RecordError(f"{story_field.key} must be {' or '.join(values)}, not {value!r}")
+    return value
+
+
+def _parse_flag(raw: dict, story_field: StoryField) -> bool | None:
+    """True or false; None when the record does not say (parse_record decides the default)."""
+    return _bool(raw, story_field.key, None)
+
+
+def _parse_person(raw: dict, story_field: StoryField) -> PersonRef | None:
+    key, email_key = story_field.key, _email_key(story_field)
+    teller = raw.get(key)
+    email = _text(raw, email_key)
     if isinstance(teller, dict):
         name = str(teller.get("name") or "").strip()
         email = str(teller.get("email") or "").strip() or email
@@ -232,122 +289,184 @@ def _person(raw: dict) -> PersonRef | None:
     elif isinstance(teller, str):
         name = teller.strip()
     else:
-        raise RecordError('teller must be a name or {"name": …, "email": …}')
+        raise RecordError(f'{key} must be a name or {{"name": …, "email": …}}')
     if not name and email:
-        raise RecordError("teller_email is given without the teller's name")
+        raise RecordError(f"{email_key} is given without the {key}'s name")
     if email and "@" not in email:
-        raise RecordError(f"teller_email {email!r} is not an e-mail address")
-    return PersonRef(name[:150], email.lower()) if name else None
+        raise RecordError(f"{email_key} {email!r} is not an e-mail address")
+    return PersonRef(name[: _name_limit(story_field)], email.lower()) if name else None
+
+
+def _parse_people(raw: dict, story_field: StoryField) -> list[PersonRef]:
+    limit = _name_limit(story_field)
+    return [PersonRef(name[:limit]) for name in _names(raw, story_field.key)]
+
+
+def _parse_terms(raw: dict, story_field: StoryField) -> list[str]:
+    limit = _name_limit(story_field)
+    return [name[:limit] for name in _names(raw, story_field.key)]
+
+
+# Reading a story: model -> value (what parsing the story's own record would give) ----------
+
+
+def _read_value(story: StoryPage, story_field: StoryField):
+    return getattr(story, story_field.name)
+
+
+def _read_person(story: StoryPage, story_field: StoryField) -> PersonRef | None:
+    person = getattr(story, story_field.name)
+    return PersonRef(person.name, person.email or "") if person else None
+
+
+def _read_people(story: StoryPage, story_field: StoryField) -> list[PersonRef]:
+    return [PersonRef(person.name) for person in getattr(story, story_field.name).all()]
+
+
+def _read_terms(story: StoryPage, story_field: StoryField) -> list[str]:
+    return [term.name for term in getattr(story, story_field.name).all()]
+
+
+# Exporting: value -> record entries ---------------------------------------------------------
+
+
+def _export_text(story_field: StoryField, value) -> dict:
+    return {story_field.key: value or ""}
+
+
+def _export_decimal(story_field: StoryField, value: Decimal | None) -> dict:
+    return {story_field.key: "" if value is None else f"{value.normalize():f}"}
+
+
+def _export_date(story_field: StoryField, value: dt.date | None) -> dict:
+    return {story_field.key: value.isoformat() if value else ""}
+
+
+def _export_flag(story_field: StoryField, value: bool | None) -> dict:
+    return {story_field.key: bool(value)}
+
+
+def _export_person(story_field: StoryField, value: PersonRef | None) -> dict:
+    return {
+        story_field.key: value.name if value else "",
+        _email_key(story_field): value.email if value else "",
+    }
+
+
+def _export_names(story_field: StoryField, value: list) -> dict:
+    return {story_field.key: [item.name if isinstance(item, PersonRef) else item for item in value]}
+
+
+# Applying: value -> the story's attributes (relations are written in bulk afterwards) -------
+
+
+def _apply_value(story: StoryPage, story_field: StoryField, value, vocabulary: Vocabulary) -> None:
+    setattr(story, story_field.name, value)
+
+
+def _apply_person(
+    story: StoryPage, story_field: StoryField, value: PersonRef | None, vocabulary: Vocabulary
+) -> None:
+    setattr(story, _model_field(story_field).attname, vocabulary.person(value) if value else None)
+
+
+def _apply_relation(story: StoryPage, story_field: StoryField, value, vocabulary: Vocabulary) -> None:
+    """Nothing on the story itself: `LibraryWriter._set_relations` writes every story's rows at once."""
+
+
+@dataclass(frozen=True)
+class KindCodec:
+    parse: Callable[[dict, StoryField], Any]
+    read: Callable[[StoryPage, StoryField], Any]
+    export: Callable[[StoryField, Any], dict]
+    apply: Callable[[StoryPage, StoryField, Any, Vocabulary], None]
+
+
+CODECS: dict[Kind, KindCodec] = {
+    Kind.LINE: KindCodec(_parse_line, _read_value, _export_text, _apply_value),
+    Kind.TEXT: KindCodec(_parse_text, _read_value, _export_text, _apply_value),
+    Kind.DECIMAL: KindCodec(_parse_decimal, _read_value, _export_decimal, _apply_value),
+    Kind.DATE: KindCodec(_parse_date, _read_value, _export_date, _apply_value),
+    Kind.CHOICE: KindCodec(_parse_choice, _read_value, _export_text, _apply_value),
+    Kind.FLAG: KindCodec(_parse_flag, _read_value, _export_flag, _apply_value),
+    Kind.PERSON: KindCodec(_parse_person, _read_person, _export_person, _apply_person),
+    Kind.PEOPLE: KindCodec(_parse_people, _read_people, _export_names, _apply_relation),
+    Kind.TERMS: KindCodec(_parse_terms, _read_terms, _export_names, _apply_relation),
+}
+RELATION_KINDS = (Kind.PEOPLE, Kind.TERMS)
+
+
+def record_columns() -> list[str]:
+    """The CSV header: every exported field's key (and the PERSON kind's e-mail column after it)."""
+    columns = []
+    for story_field in exported_fields():
+        columns.append(story_field.key)
+        if story_field.kind is Kind.PERSON:
+            columns.append(_email_key(story_field))
+    return columns
 
 
 def parse_record(raw: dict) -> StoryRecord:
     """A validated StoryRecord from one raw record; RecordError says what is wrong."""
-    external_id = _text(raw, "external_id")
-    if not external_id:
-        raise RecordError("external_id is missing")
-    if len(external_id) > 100:
-        raise RecordError("external_id is longer than 100 characters")
-    title = _text(raw, "title")
-    if not title:
-        raise RecordError("title is missing")
-    if len(title) > 255:
-        raise RecordError("title is longer than 255 characters")
-    occurred_text = _text(raw, "occurred_on")
-    occurred_on = None
-    if occurred_text:
-        try:
-            occurred_on = dt.date.fromisoformat(occurred_text)
-        except ValueError:
-            raise RecordError(f"occurred_on {occurred_text!r} is not a date (YYYY-MM-DD)")
-    visibility = _text(raw, "visibility").lower() or Visibility.PUBLIC
-    if visibility not in Visibility.values:
-        raise RecordError(f"visibility must be public or staff, not {visibility!r}")
-    impact_text = _text(raw, "impact_value")
-    impact_value = None
-    if impact_text:
-        try:
-            impact_value = Decimal(impact_text)
-        except InvalidOperation:
-            raise RecordError(f"impact_value {impact_text!r} is not a number")
-    publish = _bool(raw, "publish", False)
-    record = StoryRecord(
-        external_id=external_id,
-        title=title,
-        teller=_person(raw),
-        people=[PersonRef(name[:150]) for name in _names(raw, "people")],
-        themes=[name[:100] for name in _names(raw, "themes")],
-        outcomes=[name[:100] for name in _names(raw, "outcomes")],
-        context=_text(raw, "context"),
-        aha=_text(raw, "aha"),
-        outcome=_text(raw, "outcome"),
-        occurred_on=occurred_on,
-        visibility=visibility,
-        publish=publish,
-        # A source that marks a story published has the teller's agreement, unless it says otherwise.
-        consent=_bool(raw, "consent", publish),
-        impact_value=impact_value,
-        impact_unit=_text(raw, "impact_unit")[:60],
-        featured=_bool(raw, "featured", False),
-    )
-    if record.publish:
-        problems = StoryPage().publish_problems(themes=record.themes, consent=record.consent)
+    fields = exported_fields()
+    values = {story_field.name: CODECS[story_field.kind].parse(raw, story_field) for story_field in fields}
+    # A source that marks a story published has the teller's agreement, unless it says otherwise.
+    if values.get("consent") is None:
+        values["consent"] = bool(values.get("live"))
+    for story_field in fields:
+        if story_field.kind is Kind.FLAG and values[story_field.name] is None:
+            values[story_field.name] = False
+    if values["live"]:
+        problems = StoryPage().publish_problems(themes=values["themes"], consent=values["consent"])
         if problems:
             raise RecordError(" ".join(problems))
-    return record
+    return StoryRecord(values)
 
 
 # Writing -------------------------------------------------------------------------------------
 
 
 class Vocabulary:
-    """Themes, outcome types and people by name (and e-mail), created on first mention."""
+    """Vocabulary items (themes, outcome types) and people by name (and e-mail), created on first mention."""
 
     def __init__(self):
-        self.themes = self._by_key(Theme)
-        self.outcomes = self._by_key(OutcomeType)
-        self.theme_slugs = set(Theme.objects.values_list("slug", flat=True))
-        self.outcome_slugs = set(OutcomeType.objects.values_list("slug", flat=True))
+        self.terms: dict[type, dict[str, int]] = {}
+        self.term_slugs: dict[type, SlugSet] = {}
         self.people_by_email: dict[str, int] = {}
         self.people_by_name: dict[str, int] = {}
         for pk, name, email in Person.objects.order_by("pk").values_list("pk", "name", "email"):
             if email:
                 self.people_by_email.setdefault(email.lower(), pk)
             self.people_by_name.setdefault(name.casefold(), pk)
-        self.person_slugs = set(Person.objects.values_list("slug", flat=True))
+        self.person_slugs = SlugSet(Person.objects.values_list("slug", flat=True))
 
     @staticmethod
-    def _by_key(model) -> dict[str, int]:
-        found = {}
-        for pk, name, slug in model.objects.values_list("pk", "name", "slug"):
-            found[slug] = pk
-            found[name.casefold()] = pk
-        return found
+    def _slug_length(model) -> int:
+        return model._meta.get_field("slug").max_length - 10
 
-    @staticmethod
-    def _free_slug(name: str, taken: set[str], limit: int) -> str:
-        base = slugify(name)[: limit - 10] or "item"
-        slug, n = base, 2
-        while slug in taken:
-            slug, n = f"{base}-{n}", n + 1
-        taken.add(slug)
-        return slug
+    def _known_terms(self, model) -> dict[str, int]:
+        if model not in self.terms:
+            found = {}
+            for pk, name, slug in model.objects.values_list("pk", "name", "slug"):
+                found[slug] = pk
+                found[name.casefold()] = pk
+            self.terms[model] = found
+            self.term_slugs[model] = SlugSet(model.objects.values_list("slug", flat=True))
+        return self.terms[model]
 
-    def _term(self, model, known: dict[str, int], slugs: set[str], name: str) -> int:
+    def term(self, model, name: str) -> int:
+        known = self._known_terms(model)
         key = name.casefold()
         pk = known.get(key) or known.get(slugify(name))
         if pk is None:
-            term = model(name=name, slug=self._free_slug(name, slugs, 100))
+            term = model(
+                name=name, slug=self.term_slugs[model].allocate(name, max_length=self._slug_length(model))
+            )
             if model is Theme:
-                term.is_approved = True
+                term.is_approved = True  # the source's own vocabulary, not a reader's proposal
             term.save()
             pk = known[key] = known[term.slug] = term.pk
         return pk
-
-    def theme(self, name: str) -> int:
-        return self._term(Theme, self.themes, self.theme_slugs, name)
-
-    def outcome(self, name: str) -> int:
-        return self._term(OutcomeType, self.outcomes, self.outcome_slugs, name)
 
     def person(self, ref: PersonRef) -> int:
         if ref.email and ref.email in self.people_by_email:
@@ -360,15 +479,18 @@ class Vocabulary:
             else:
                 pk = None
         if pk is None:
-            person = Person(
-                name=ref.name, email=ref.email or None, slug=self._free_slug(ref.name, self.person_slugs, 150)
-            )
+            slug = self.person_slugs.allocate(ref.name, max_length=self._slug_length(Person))
+            person = Person(name=ref.name, email=ref.email or None, slug=slug)
             person.save()
             pk = person.pk
             if ref.email:
                 self.people_by_email[ref.email] = pk
             self.people_by_name.setdefault(ref.name.casefold(), pk)
         return pk
+
+
+# Page state the importer keeps besides the exported fields.
+PAGE_STATE = ("draft_title", "has_unpublished_changes", "first_published_at", "last_published_at")
 
 
 class LibraryWriter:
@@ -381,50 +503,33 @@ class LibraryWriter:
 
     def reset(self) -> None:
         """Re-read the tree position, slugs and vocabulary (after a batch was rolled back)."""
-        library = self.library
-        self.depth = library.depth + 1
+        self.paths = ChildPaths(self.library)
         self.content_type = ContentType.objects.get_for_model(StoryPage)
-        children = Page.objects.filter(path__startswith=library.path, depth=self.depth)
-        last_path = children.order_by("-path").values_list("path", flat=True).first()
-        self.next_step = (StoryPage._str2int(last_path[-StoryPage.steplen :]) + 1) if last_path else 1
-        self.slugs = set(children.values_list("slug", flat=True))
-        self.slug_suffixes: dict[str, int] = {}
+        self.slugs = SlugSet(sibling_slugs(self.library))
         self.vocabulary = Vocabulary()
-
-    def _slug(self, title: str) -> str:
-        """A slug no sibling uses; many stories with one title cost no more than one each."""
-        base = slugify(title)[:230] or "story"
-        slug, n = base, self.slug_suffixes.get(base, 2)
-        while slug in self.slugs:
-            slug, n = f"{base}-{n}", n + 1
-        self.slug_suffixes[base] = n
-        self.slugs.add(slug)
-        return slug
 
     @staticmethod
     def _published_at(record: StoryRecord) -> dt.datetime:
         """Imported stories keep their history: they count as published on the day they happened."""
-        if record.occurred_on:
-            return dt.datetime.combine(record.occurred_on, dt.time(12), tzinfo=dt.UTC)
+        occurred_on = record.values.get("occurred_on")
+        if occurred_on:
+            return dt.datetime.combine(occurred_on, dt.time(12), tzinfo=dt.UTC)
         return timezone.now()
 
-    def _apply(self, story: StoryPage, record: StoryRecord, teller_id: int | None) -> None:
-        story.title = story.draft_title = record.title
-        story.teller_id = teller_id
-        story.context, story.aha, story.outcome = record.context, record.aha, record.outcome
-        story.occurred_on = record.occurred_on
-        story.visibility = record.visibility
-        story.consent = record.consent
-        story.impact_value, story.impact_unit = record.impact_value, record.impact_unit
-        story.featured = record.featured
-        story.external_id = record.external_id
-        if record.publish:
-            if not story.live or story.first_published_at is None:
+    def _apply(self, story: StoryPage, record: StoryRecord) -> None:
+        was_live = story.live
+        for story_field in exported_fields():
+            CODECS[story_field.kind].apply(
+                story, story_field, record.values[story_field.name], self.vocabulary
+            )
+        story.draft_title = story.title
+        if story.live:
+            if not was_live or story.first_published_at is None:
                 story.first_published_at = story.first_published_at or self._published_at(record)
                 story.last_published_at = timezone.now()
-            story.live, story.has_unpublished_changes = True, False
+            story.has_unpublished_changes = False
         else:
-            story.live, story.has_unpublished_changes = False, True
+            story.has_unpublished_changes = True
 
     def existing(self, external_ids: Iterable[str]) -> dict[str, int]:
         """external_id -> page id for the stories these records already made."""
@@ -441,19 +546,22 @@ class LibraryWriter:
 
     @transaction.atomic
     def write(self, records: list[StoryRecord]) -> tuple[int, int, int]:
-        """Create or update the stories for these records (distinct external_ids).
+        """Create or update the stories for these records (distinct external_ids), each with a new revision.
 
         Returns (created, updated, unchanged): a record that matches its story exactly is skipped.
         """
+        relations = [
+            story_field.name for story_field in exported_fields() if story_field.kind in RELATION_KINDS
+        ]
         existing = self.existing(record.external_id for record in records)
         stories = (
             StoryPage.objects.select_related("teller")
-            .prefetch_related("people", "themes", "outcome_types")
+            .prefetch_related(*relations)
             .in_bulk([existing[r.external_id] for r in records if r.external_id in existing])
         )
-        relations: list[tuple[StoryRecord, int]] = []
-        new_stories: list[tuple[StoryRecord, StoryPage]] = []
-        updated_stories = []
+        written: list[tuple[StoryRecord, StoryPage]] = []
+        new_stories: list[StoryPage] = []
+        updated_stories: list[StoryPage] = []
         unchanged = 0
         for record in records:
             if record.external_id in existing:
@@ -461,142 +569,98 @@ class LibraryWriter:
                 if record_matches(story, record):
                     unchanged += 1
                     continue
-                teller_id = self.vocabulary.person(record.teller) if record.teller else None
-                self._apply(story, record, teller_id)
+                self._apply(story, record)
                 updated_stories.append(story)
-                relations.append((record, story.pk))
             else:
-                teller_id = self.vocabulary.person(record.teller) if record.teller else None
                 story = StoryPage(
-                    slug=self._slug(record.title),
+                    slug=self.slugs.allocate(record.values["title"], max_length=230, fallback="story"),
                     content_type=self.content_type,
                     locale_id=self.library.locale_id,
-                    depth=self.depth,
+                    depth=self.paths.depth,
                     numchild=0,
-                    path=StoryPage._get_path(self.library.path, self.depth, self.next_step),
+                    path=self.paths.allocate(),
                     source="import",
                 )
                 story.url_path = f"{self.library.url_path}{story.slug}/"
-                self.next_step += 1
-                self._apply(story, record, teller_id)
-                new_stories.append((record, story))
-        if new_stories:
-            self._insert([story for _, story in new_stories])
-            relations += [(record, story.pk) for record, story in new_stories]
-            Page.objects.filter(pk=self.library.pk).update(numchild=F("numchild") + len(new_stories))
-        if updated_stories:
-            self._update(updated_stories)
-        self._set_relations(relations, replace=[story.pk for story in updated_stories])
-        written = [story_id for _, story_id in relations]
-        stories_written_in_bulk.send(sender=StoryPage, story_ids=written)
-        self.written_ids.extend(written)
+                self._apply(story, record)
+                new_stories.append(story)
+            written.append((record, story))
+        insert_pages(new_stories)
+        add_children_count(self.library, len(new_stories))
+        many_to_many = self._set_relations(written, replace=[story.pk for story in updated_stories])
+        add_revisions(new_stories, new=True, many_to_many=many_to_many)
+        add_revisions(updated_stories, new=False, many_to_many=many_to_many)
+        update_pages(updated_stories, [*self._updated_fields(), *REVISION_FIELDS])
+        written_ids = [story.pk for _, story in written]
+        stories_written_in_bulk.send(sender=StoryPage, story_ids=written_ids)
+        self.written_ids.extend(written_ids)
         return len(new_stories), len(updated_stories), unchanged
 
     @staticmethod
-    def _update(stories: list[StoryPage]) -> None:
-        """One UPDATE statement per table, executed for every story (executemany is fast on both databases)."""
-        for model in (Page, StoryPage):
-            fields = [
-                field
-                for field in model._meta.local_concrete_fields
-                if field.name in UPDATED_FIELDS or field.attname in UPDATED_FIELDS
-            ]
-            pk_column = model._meta.pk.column
-            quote = connection.ops.quote_name
-            sql = "UPDATE {} SET {} WHERE {} = %s".format(
-                quote(model._meta.db_table),
-                ", ".join(f"{quote(field.column)} = %s" for field in fields),
-                quote(pk_column),
-            )
-            rows = [
-                [field.get_db_prep_save(getattr(story, field.attname), connection) for field in fields]
-                + [story.pk]
-                for story in stories
-            ]
-            with connection.cursor() as cursor:
-                cursor.executemany(sql, rows)
+    def _updated_fields() -> list[str]:
+        fields = [
+            story_field.name for story_field in exported_fields() if story_field.kind not in RELATION_KINDS
+        ]
+        return [*fields, *PAGE_STATE]
 
-    def _insert(self, stories: list[StoryPage]) -> None:
-        """Insert the page rows, then the story rows that extend them (bulk_create refuses MTI)."""
-        page_fields = [f for f in Page._meta.concrete_fields if not f.primary_key]
-        pages = [Page(**{f.attname: getattr(story, f.attname) for f in page_fields}) for story in stories]
-        Page.objects.bulk_create(pages, batch_size=500)
-        for story, page in zip(stories, pages, strict=True):
-            story.page_ptr_id = story.pk = page.pk
-            story.id = page.pk
-        story_fields = list(StoryPage._meta.local_concrete_fields)
-        size = max(1, connection.ops.bulk_batch_size(story_fields, stories))
-        for start in range(0, len(stories), size):
-            StoryPage._base_manager._insert(stories[start : start + size], fields=story_fields)
-
-    def _set_relations(self, relations: list[tuple[StoryRecord, int]], replace: list[int]) -> None:
-        through = {
-            "people": (StoryPage.people.through, "person_id", self.vocabulary.person),
-            "themes": (StoryPage.themes.through, "theme_id", self.vocabulary.theme),
-            "outcomes": (StoryPage.outcome_types.through, "outcometype_id", self.vocabulary.outcome),
-        }
-        for attribute, (model, column, resolve) in through.items():
+    def _set_relations(
+        self, written: list[tuple[StoryRecord, StoryPage]], replace: list[int]
+    ) -> dict[str, dict[int, list[int]]]:
+        """Write the stories' people, themes and outcome types; returns what each relation now holds."""
+        many_to_many = {}
+        for story_field in exported_fields():
+            if story_field.kind not in RELATION_KINDS:
+                continue
+            relation = _model_field(story_field)
+            through = relation.remote_field.through
+            story_column = through._meta.get_field(relation.m2m_field_name()).attname
+            item_column = through._meta.get_field(relation.m2m_reverse_field_name()).attname
+            if story_field.kind is Kind.PEOPLE:
+                resolve = self.vocabulary.person
+            else:
+                resolve = partial(self.vocabulary.term, relation.related_model)
             if replace:
-                model.objects.filter(storypage_id__in=replace).delete()
-            rows = []
-            for record, story_id in relations:
-                for pk in dict.fromkeys(resolve(item) for item in getattr(record, attribute)):
-                    rows.append(model(storypage_id=story_id, **{column: pk}))
-            model.objects.bulk_create(rows, batch_size=1000)
+                through.objects.filter(**{f"{story_column}__in": replace}).delete()
+            related = many_to_many[story_field.name] = {
+                story.pk: list(dict.fromkeys(resolve(item) for item in record.values[story_field.name]))
+                for record, story in written
+            }
+            rows = [
+                through(**{story_column: story_pk, item_column: pk})
+                for story_pk, pks in related.items()
+                for pk in pks
+            ]
+            through.objects.bulk_create(rows, batch_size=1000)
+        return many_to_many
+
+
+def _comparable(value):
+    return sorted(value) if isinstance(value, list) else value
 
 
 def record_matches(story: StoryPage, record: StoryRecord) -> bool:
-    """Whether importing this record would leave the story exactly as it is."""
+    """Whether importing this record would leave the story exactly as it is.
+
+    A record without an e-mail address for a person matches that person whatever their address.
+    """
     current = story_record(story)
-    wanted = record_dict(record)
-    if record.teller and record.teller.email:
-        wanted["teller_email"] = record.teller.email
-    for key in ("people", "themes", "outcomes"):
-        current[key], wanted[key] = sorted(current[key]), sorted(wanted[key])
-    return all(current[key] == wanted[key] for key in wanted)
-
-
-def record_dict(record: StoryRecord) -> dict:
-    """A parsed record in `story_record`'s shape, for comparison."""
-    return {
-        "external_id": record.external_id,
-        "title": record.title,
-        "teller": record.teller.name if record.teller else "",
-        "people": [person.name for person in record.people],
-        "themes": record.themes,
-        "outcomes": record.outcomes,
-        "context": record.context,
-        "aha": record.aha,
-        "outcome": record.outcome,
-        "occurred_on": record.occurred_on.isoformat() if record.occurred_on else "",
-        "visibility": record.visibility,
-        "publish": record.publish,
-        "consent": record.consent,
-        "impact_value": "" if record.impact_value is None else f"{record.impact_value.normalize():f}",
-        "impact_unit": record.impact_unit,
-        "featured": record.featured,
+    wanted = record_entries(record)
+    optional = {
+        _email_key(story_field) for story_field in exported_fields() if story_field.kind is Kind.PERSON
     }
+    return all(
+        _comparable(current[key]) == _comparable(value)
+        for key, value in wanted.items()
+        if value or key not in optional
+    )
 
 
-UPDATED_FIELDS = [
-    "title",
-    "draft_title",
-    "teller",
-    "context",
-    "aha",
-    "outcome",
-    "occurred_on",
-    "visibility",
-    "consent",
-    "impact_value",
-    "impact_unit",
-    "featured",
-    "external_id",
-    "live",
-    "has_unpublished_changes",
-    "first_published_at",
-    "last_published_at",
-]
+def record_entries(record: StoryRecord) -> dict:
+    """A parsed record in `story_record`'s shape, for comparison."""
+    entries = {}
+    for story_field in exported_fields():
+        entries.update(CODECS[story_field.kind].export(story_field, record.values[story_field.name]))
+    return entries
 
 
 def import_records(
@@ -607,7 +671,7 @@ def import_records(
 ) -> ImportReport:
     """Import (line number, raw record) pairs in batches; a failing line never stops the others."""
     report = ImportReport()
-    writer = LibraryWriter(StoryIndexPage.objects.get())
+    writer = LibraryWriter(StoryIndexPage.get_library())
     batch: dict[str, tuple[int, StoryRecord]] = {}
 
     def flush():
@@ -655,8 +719,6 @@ def refresh_admin_search(story_ids: Iterable[int], *, chunk_size: int = 1000) ->
     Bulk rows fire no save signals, so Wagtail never heard of them; this is the chunked
     equivalent of saving each one. Returns how many stories were indexed.
     """
-    from wagtail.search.backends import get_search_backends
-
     story_ids = list(dict.fromkeys(story_ids))
     for backend in get_search_backends(with_auto_update=True):
         for start in range(0, len(story_ids), chunk_size):
@@ -675,8 +737,6 @@ def import_stories(
     """Import a JSONL or CSV file (a path, "-" for standard input, or an open text stream)."""
     if isinstance(source, str | Path):
         if str(source) == "-":
-            import sys
-
             return import_stories(sys.stdin, fmt=fmt, batch_size=batch_size, progress=progress)
         with open(source, encoding="utf-8-sig", newline="") as stream:
             return import_stories(
@@ -701,52 +761,49 @@ def _sniff(stream: IO[str], name: str) -> str:
 
 
 def story_record(story: StoryPage) -> dict:
-    """The export record of one story (people, themes and outcomes prefetched by the caller)."""
-    teller = story.teller
-    return {
-        "external_id": story.external_id or f"storybank:{story.pk}",
-        "title": story.title,
-        "teller": teller.name if teller else "",
-        "teller_email": (teller.email or "") if teller else "",
-        "people": [person.name for person in story.people.all()],
-        "themes": [theme.name for theme in story.themes.all()],
-        "outcomes": [outcome.name for outcome in story.outcome_types.all()],
-        "context": story.context,
-        "aha": story.aha,
-        "outcome": story.outcome,
-        "occurred_on": story.occurred_on.isoformat() if story.occurred_on else "",
-        "visibility": story.visibility,
-        "publish": story.live,
-        "consent": story.consent,
-        "impact_value": "" if story.impact_value is None else f"{story.impact_value.normalize():f}",
-        "impact_unit": story.impact_unit,
-        "featured": story.featured,
-    }
+    """The export record of one story (its relations prefetched by the caller)."""
+    record = {}
+    for story_field in exported_fields():
+        codec = CODECS[story_field.kind]
+        record.update(codec.export(story_field, codec.read(story, story_field)))
+    record["external_id"] = record["external_id"] or f"storybank:{story.pk}"
+    return record
 
 
 def export_stories(stream: IO[str], *, fmt: str = "jsonl", queryset=None) -> int:
     """Write every story (drafts too) in the import format; returns how many were written."""
-    stories = (queryset if queryset is not None else StoryPage.objects.all()).order_by("path")
-    stories = stories.select_related("teller").prefetch_related("people", "themes", "outcome_types")
-    writer = csv.DictWriter(stream, fieldnames=FIELDS, lineterminator="\n") if fmt == "csv" else None
     if fmt not in {"jsonl", "csv"}:
         raise ValueError(f"unknown format {fmt!r}; use jsonl or csv")
+    fields = exported_fields()
+    relations = [story_field.name for story_field in fields if story_field.kind in RELATION_KINDS]
+    people = [story_field for story_field in fields if story_field.kind is Kind.PERSON]
+    stories = (queryset if queryset is not None else StoryPage.objects.all()).order_by("path")
+    stories = stories.select_related(*(story_field.name for story_field in people)).prefetch_related(
+        *relations
+    )
+    writer = (
+        csv.DictWriter(stream, fieldnames=record_columns(), lineterminator="\n") if fmt == "csv" else None
+    )
     if writer:
         writer.writeheader()
     count = 0
     for story in stories.iterator(chunk_size=1000):
         record = story_record(story)
         if writer:
-            for key in ("people", "themes", "outcomes"):
-                record[key] = LIST_SEPARATOR.join(name.replace(LIST_SEPARATOR, ",") for name in record[key])
-            for key in ("publish", "consent", "featured"):
-                record[key] = "true" if record[key] else "false"
-            writer.writerow(record)
+            writer.writerow({key: _csv_cell(value) for key, value in record.items()})
         else:
-            if not record["teller_email"]:
-                del record["teller_email"]
-            elif record["teller"]:
-                record["teller"] = {"name": record["teller"], "email": record.pop("teller_email")}
+            for story_field in people:
+                email = record.pop(_email_key(story_field))
+                if email and record[story_field.key]:
+                    record[story_field.key] = {"name": record[story_field.key], "email": email}
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
+
+
+def _csv_cell(value) -> str:
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(name.replace(LIST_SEPARATOR, ",") for name in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value

@@ -17,11 +17,12 @@ from django.db.models.functions import Coalesce, ExtractYear
 from django.http import Http404, QueryDict
 from django.urls import reverse
 
+from stories.access import person_is_listed
 from stories.helpful import has_voted_helpful, helpful_vote_count
 from stories.models import OutcomeType, Person, StoryIndexPage, StoryPage, Theme, Visibility
 from stories.params import MAX_PAGE_NUMBER, QueryParams
+from stories.related import related_stories
 from stories.transcripts import TRANSCRIPT_FORMATS, clock_time, read_start_time
-from stories.visibility import person_is_listed
 
 logger = logging.getLogger(__name__)
 
@@ -324,9 +325,7 @@ def story_neighbours(story: StoryPage, user) -> tuple[StoryPage | None, StoryPag
 
 
 def related_visible_stories(story: StoryPage, user, limit: int = 3) -> list[StoryPage]:
-    """Related stories from search, re-checked against what this reader may see."""
-    from search.service import related_stories
-
+    """Related stories (ranked by search when it is installed), re-checked against what this reader may see."""
     try:
         candidates = [candidate for candidate in related_stories(story, user, limit=limit) if candidate]
     except Exception:  # a search outage must not take the story page down with it
@@ -356,9 +355,10 @@ def story_context(request, story: StoryPage) -> dict:
     if start_time is not None and story.clip and story.clip.duration:
         start_time = min(start_time, story.clip.duration)
     previous_story, next_story = story_neighbours(story, user)
-    library = (
-        StoryIndexPage.objects.first()
-    )  # a story being previewed before its first save has no parent yet
+    try:
+        library = StoryIndexPage.get_library()
+    except StoryIndexPage.DoesNotExist:  # a story previewed before its first save may have no library yet
+        library = None
     saved = story.pk is not None
     return {
         "library_crumbs": [{"url": library.url, "label": library.title}] if library else [],

@@ -6,10 +6,13 @@ Visibility is decided in `stories.visibility`; `StoryPage.objects.visible_to(use
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.conf import settings
 from django.db import models
-from django.utils.text import slugify
+from django.http import Http404
+from django.utils.functional import classproperty
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 from taggit.managers import TaggableManager
@@ -33,17 +36,32 @@ from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
+from stories import schema
 from stories.panels import ClipPlayerPanel
-from stories.visibility import readable_stories
+from stories.slugs import free_slug
+from stories.visibility import Visibility, openable_stories, readable_stories
+
+PageContext = Callable[..., dict]
+_page_contexts: dict[str, PageContext] = {}
+
+
+def provide_page_context(page_class: type[Page], build: PageContext) -> None:
+    """Register `build(request, page)`: what `page_class`'s template shows besides the page itself.
+
+    The contexts are assembled from these models (`stories.listing`), so the models cannot import
+    them; `stories.apps` registers them when the app starts.
+    """
+    _page_contexts[page_class._meta.label_lower] = build
+
+
+def page_context(page: Page, request) -> dict:
+    return _page_contexts[page._meta.label_lower](request, page)
 
 
 def unique_slug(model: type[models.Model], name: str, *, instance_pk=None) -> str:
     """A slug for `name` that no other row of `model` uses (name-2, name-3, …)."""
-    base = slugify(name)[:80] or "item"
-    slug, n = base, 2
-    while model.objects.filter(slug=slug).exclude(pk=instance_pk).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+    others = model.objects.exclude(pk=instance_pk)
+    return free_slug(name, lambda slug: others.filter(slug=slug).exists())
 
 
 class SluggedSnippet(index.Indexed, models.Model):
@@ -219,17 +237,15 @@ class StoryIndexPage(Page):
     parent_page_types = ["home.HomePage"]
     max_count = 1
 
+    @classmethod
+    def get_library(cls) -> StoryIndexPage:
+        """The one library (there is at most one); every story is filed under it."""
+        return cls.objects.get()
+
     def get_context(self, request, *args, **kwargs):
-        from stories.listing import library_context
-
         context = super().get_context(request, *args, **kwargs)
-        context.update(library_context(request, self))
+        context.update(page_context(self, request))
         return context
-
-
-class Visibility(models.TextChoices):
-    PUBLIC = "public", "Public"
-    STAFF = "staff", "Staff only (signed-in users)"
 
 
 class Source(models.TextChoices):
@@ -244,6 +260,10 @@ class StoryPageQuerySet(PageQuerySet):
     def visible_to(self, user) -> StoryPageQuerySet:
         """Published stories this user may read (the rule lives in `stories.visibility`)."""
         return readable_stories(self, user)
+
+    def openable_by(self, user) -> StoryPageQuerySet:
+        """Stories whose content this user may see in any state (drafts too, for their owner and editors)."""
+        return openable_stories(self, user)
 
 
 StoryPageManager = PageManager.from_queryset(StoryPageQuerySet)
@@ -326,7 +346,11 @@ class StoryPage(Page):
     content_panels = [
         TitleFieldPanel("title"),
         MultiFieldPanel(
-            [FieldPanel("context"), FieldPanel("aha"), FieldPanel("outcome")],
+            [
+                FieldPanel(story_field.name)
+                for story_field in schema.story_fields()
+                if story_field.kind == schema.Kind.TEXT
+            ],
             heading="The story",
             help_text="The situation, the moment someone realised something, and what changed.",
         ),
@@ -371,21 +395,10 @@ class StoryPage(Page):
         base_form_class=StoryPageForm,
     )
 
-    api_fields = [
-        APIField("teller_name"),
-        APIField("people_names"),
-        APIField("theme_names"),
-        APIField("outcome_names"),
-        APIField("context"),
-        APIField("aha"),
-        APIField("outcome"),
-        APIField("impact"),
-        APIField("occurred_on"),
-        APIField("source"),
-        APIField("visibility"),
-        APIField("helpful_count"),
-        APIField("transcript_text"),
-    ]
+    @classproperty
+    def api_fields(cls) -> list[APIField]:
+        """What the pages API shows, read from `stories.schema` on every request."""
+        return [APIField(name) for name in schema.api_names()]
 
     parent_page_types = ["stories.StoryIndexPage"]
     subpage_types: list[str] = []
@@ -396,8 +409,8 @@ class StoryPage(Page):
 
     def serve(self, request, *args, **kwargs):
         """Staff-only stories send anonymous readers to sign in; drafts are never served live."""
+        # django.contrib.auth.views reads the user model when imported, which models cannot do.
         from django.contrib.auth.views import redirect_to_login
-        from django.http import Http404
 
         if not self.live:
             raise Http404
@@ -406,10 +419,8 @@ class StoryPage(Page):
         return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
-        from stories.listing import story_context
-
         context = super().get_context(request, *args, **kwargs)
-        context.update(story_context(request, self))
+        context.update(page_context(self, request))
         return context
 
     def is_visible_to(self, user) -> bool:

@@ -11,9 +11,15 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.http import Http404
+from django.urls import path
 from wagtail.admin.views.reports.audit_logging import LogEntriesView
 from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
 from wagtail.admin.views.reports.workflows import WorkflowTasksView, WorkflowView
+from wagtail.documents import get_document_model
+from wagtail.documents.api.admin.views import DocumentsAdminAPIViewSet
+from wagtail.images import get_image_model
+from wagtail.images.api.admin.views import ImagesAdminAPIViewSet
 from wagtail.models import Page
 from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permission_policies.pages import PagePermissionPolicy
@@ -88,8 +94,6 @@ EDITORS_ONLY_REPORT_MENU_NAMES = {menu_name for _address, _view, menu_name in ED
 
 def editors_only_report_urls() -> list:
     """Served ahead of Wagtail's admin URLs, at the same addresses (Wagtail's names still reverse)."""
-    from django.urls import path
-
     patterns = []
     for address, view_class, menu_name in EDITORS_ONLY_REPORTS:
         view = editors_only(view_class)
@@ -126,8 +130,6 @@ class AdminPageGuardMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        from django.http import Http404
-
         if not request.path.startswith("/admin/") or not request.user.is_authenticated:
             return None
         if is_editor(request.user):
@@ -162,11 +164,6 @@ def _chooseable_only(viewset: type, permission_policy) -> type:
 
 def register_admin_api_endpoints(router) -> None:
     """Replace Wagtail's admin API images and documents endpoints (called from wagtail_hooks)."""
-    from wagtail.documents import get_document_model
-    from wagtail.documents.api.admin.views import DocumentsAdminAPIViewSet
-    from wagtail.images import get_image_model
-    from wagtail.images.api.admin.views import ImagesAdminAPIViewSet
-
     image_policy = policy_registry.get_by_type(get_image_model())
     document_policy = policy_registry.get_by_type(get_document_model())
     router.register_endpoint("images", _chooseable_only(ImagesAdminAPIViewSet, image_policy))

@@ -26,7 +26,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from stories.models import OutcomeType, Person, StoryPage, Theme
 from stories.permissions import EDITORS_ONLY_REPORT_MENU_NAMES, register_admin_api_endpoints
-from stories.visibility import is_editor, openable_stories
+from stories.visibility import is_editor
 
 PUBLISH_REFUSED = "\u201c{title}\u201d was not published: {problems}"
 
@@ -207,7 +207,7 @@ def hide_unreadable_stories_from_page_chooser(pages, request):
     """The page chooser lists every child; drafts and staff pages of others stay out of it."""
     if is_editor(request.user):
         return pages
-    hidden = StoryPage.objects.exclude(pk__in=openable_stories(request.user).values("pk"))
+    hidden = StoryPage.objects.exclude(pk__in=StoryPage.objects.openable_by(request.user).values("pk"))
     # A live story of someone else with a newer draft would show that draft's title.
     drafted = StoryPage.objects.filter(has_unpublished_changes=True).exclude(owner=request.user)
     return pages.exclude(pk__in=hidden.values("pk")).exclude(pk__in=drafted.values("pk"))

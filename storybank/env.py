@@ -10,6 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from storybank.redaction import redact_credentials
@@ -99,8 +100,6 @@ def database_config(url: str | None, var_dir: Path) -> dict:
             "NAME": str(var_dir / "storybank.sqlite3"),
             "OPTIONS": dict(SQLITE_OPTIONS),
         }
-    import dj_database_url
-
     try:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except Exception as error:  # dj_database_url raises several types for bad URLs

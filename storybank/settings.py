@@ -167,6 +167,9 @@ WHISPER_BEAM_SIZE = env_int("WHISPER_BEAM_SIZE", 1, minimum=1)
 # Search: Elasticsearch when ELASTICSEARCH_URL is set, the embedded index under var/ otherwise.
 ELASTICSEARCH_URL = env_url("ELASTICSEARCH_URL", schemes=("http", "https"))
 ELASTICSEARCH_INDEX = env_str("ELASTICSEARCH_INDEX", "storybank-stories")
+# The SearchBackend subclass in use, by dotted path (a site may name its own engine); unset:
+# Elasticsearch when ELASTICSEARCH_URL is set, the embedded index otherwise (search.backends).
+STORYBANK_SEARCH_BACKEND = env_str("STORYBANK_SEARCH_BACKEND")
 SEARCH_INDEX_DIR = Path(env_str("SEARCH_INDEX_DIR") or VAR_DIR / "search-index")
 # An index update the engine refuses is retried after SEARCH_UPDATE_RETRY_SECONDS, doubling each
 # time (at most an hour), and parked after SEARCH_UPDATE_MAX_ATTEMPTS refusals (`search_index retry`).

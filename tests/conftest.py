@@ -1,12 +1,25 @@
-"""Shared fixtures: every test gets its own media folder and search-index folder."""
+"""Fixtures every test folder shares: isolated storage, a built search index, the share form's people
+and review workflow, and (from tests/browser_harness.py) the browser harness.
+
+Fixtures one folder alone uses live in that folder's conftest.py.
+"""
 
 import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import caches
+from wagtail.models import GroupApprovalTask, Workflow, WorkflowPage, WorkflowTask
+
+from search.service import get_backend
+from search.sync import apply_pending_updates
+from stories.workflow import EDITORIAL_REVIEW
+from tests.factories import StoryPageFactory, UserFactory, library
+
+pytest_plugins = ["tests.browser_harness"]
 
 
 @pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path):
-    from django.core.cache import caches
-
+    """Every test gets its own media folder and search-index folder."""
     for cache in caches.all():
         cache.clear()  # Wagtail caches renditions, whose files live in the previous test's folder
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -18,12 +31,39 @@ def isolated_storage(settings, tmp_path):
 @pytest.fixture
 def built_index(settings):
     """The embedded search index, built, holding one published story."""
-    from search.service import get_backend
-    from search.sync import apply_pending_updates
-    from tests.factories import make_story
-
     settings.ELASTICSEARCH_URL = None
-    make_story(title="Existing story about kanban boards")
+    StoryPageFactory(title="Existing story about kanban boards")
     apply_pending_updates()
     assert get_backend().exists()
     return get_backend()
+
+
+@pytest.fixture
+def editorial_review(db) -> Workflow:
+    """The "Editorial review" workflow: the migration's when present, else built the same way here."""
+    workflow = Workflow.objects.filter(name=EDITORIAL_REVIEW, active=True).first()
+    if workflow is None:
+        editors, _ = Group.objects.get_or_create(name="Editors")
+        task = GroupApprovalTask.objects.create(name="Editor approval")
+        task.groups.set([editors])
+        workflow = Workflow.objects.create(name=EDITORIAL_REVIEW, active=True)
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+        WorkflowPage.objects.create(workflow=workflow, page=library())
+    return workflow
+
+
+@pytest.fixture
+def teller(db):
+    """Someone who shares a story through the form."""
+    return UserFactory(first_name="Ana", last_name="Lima")
+
+
+@pytest.fixture
+def teller_client(client, teller, editorial_review):
+    client.force_login(teller)
+    return client
+
+
+@pytest.fixture
+def editor(db):
+    return UserFactory(username="editor", is_staff=True, is_superuser=True, groups=["Editors"])

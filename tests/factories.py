@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import factory
+import wagtail_factories
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from stories.models import Clip, OutcomeType, Person, StoryIndexPage, StoryPage, Theme, Visibility
+from stories.models import (
+    Clip,
+    HelpfulVote,
+    OutcomeType,
+    Person,
+    StoryIndexPage,
+    StoryPage,
+    Theme,
+    Visibility,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
-    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+    password = factory.django.Password("correct horse battery")
 
     @factory.post_generation
     def groups(self, create, extracted, **kwargs):
@@ -53,49 +64,54 @@ def library() -> StoryIndexPage:
     return StoryIndexPage.objects.get()
 
 
-def make_story(
-    *,
-    title: str = "A question moved out of email",
-    themes=(),
-    outcome_types=(),
-    people=(),
-    teller: Person | None = None,
-    visibility: str = Visibility.PUBLIC,
-    publish: bool = True,
-    **fields,
-) -> StoryPage:
-    """Create a story in the library, published (with a revision) unless publish=False.
+class StoryPageFactory(wagtail_factories.PageFactory):
+    """A story in the library, published (with a revision) unless `publish=False`.
 
     `helpful_count=N` casts N real "this helped me" votes: the votes are the truth the count follows.
     """
-    helpful_votes = fields.pop("helpful_count", 0)
-    fields.setdefault("context", "Customer questions sat in one inbox for days.")
-    fields.setdefault("aha", "Posting the question on the internal network got an answer in an hour.")
-    fields.setdefault("outcome", "Answers now come the same day.")
-    story = StoryPage(
-        title=title,
-        teller=teller,
-        visibility=visibility,
-        consent=True,
-        live=False,
-        **fields,
-    )
-    library().add_child(instance=story)
-    story.themes.set(themes)
-    story.outcome_types.set(outcome_types)
-    story.people.set(people)
-    if helpful_votes:
-        from stories.models import HelpfulVote
 
+    class Meta:
+        model = StoryPage
+        skip_postgeneration_save = True
+
+    parent = factory.LazyFunction(library)
+    title = "A question moved out of email"
+    slug = ""  # Wagtail makes a free one from the title, as the admin does
+    teller = None
+    visibility = Visibility.PUBLIC
+    consent = True
+    live = False
+    context = "Customer questions sat in one inbox for days."
+    aha = "Posting the question on the internal network got an answer in an hour."
+    outcome = "Answers now come the same day."
+
+    @factory.post_generation
+    def themes(self, create, extracted, **kwargs):
+        self.themes.set(extracted or ())
+
+    @factory.post_generation
+    def outcome_types(self, create, extracted, **kwargs):
+        self.outcome_types.set(extracted or ())
+
+    @factory.post_generation
+    def people(self, create, extracted, **kwargs):
+        self.people.set(extracted or ())
+
+    @factory.post_generation
+    def helpful_count(self, create, extracted, **kwargs):
+        if not extracted:
+            return
         User = get_user_model()
-        voters = [User.objects.create(username=f"voter-{story.pk}-{n}") for n in range(helpful_votes)]
-        HelpfulVote.objects.bulk_create(HelpfulVote(story=story, user=voter) for voter in voters)
-        story.helpful_count = helpful_votes
-    revision = story.save_revision()
-    if publish:
-        revision.publish()
-        story.refresh_from_db()
-    return story
+        voters = [User.objects.create(username=f"voter-{self.pk}-{n}") for n in range(extracted)]
+        HelpfulVote.objects.bulk_create(HelpfulVote(story=self, user=voter) for voter in voters)
+        self.helpful_count = extracted
+
+    @factory.post_generation
+    def publish(self, create, extracted, **kwargs):
+        revision = self.save_revision()
+        if extracted is None or extracted:
+            revision.publish()
+            self.refresh_from_db()
 
 
 def make_editor(username: str = "edna") -> object:

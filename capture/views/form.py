@@ -68,7 +68,7 @@ def share_story(request: HttpRequest) -> HttpResponse:
         return _render_form(request, form, status=429, notice=rate_limit_message())
     if not form.is_valid():
         return _render_form(request, form)
-    story = create_story_from_form(form.cleaned_data, request.user, form.checked_image)
+    story = create_story_from_form(form.cleaned_data, request.user)
     return redirect("capture:story_submitted", page_id=story.pk)
 
 
@@ -127,7 +127,7 @@ def edit_story(request: HttpRequest, page_id: int) -> HttpResponse:
     form = EditStoryForm(request.POST, request.FILES, **form_kwargs)
     if not form.is_valid():
         return _render_form(request, form, story=story)
-    update_story_from_form(story, form.cleaned_data, request.user, form.checked_image)
+    update_story_from_form(story, form.cleaned_data, request.user)
     messages.success(request, f"Your changes to “{story.title}” are saved and with the editors for review.")
     return redirect(f"{reverse('capture:my_stories')}?updated={story.pk}")
 

@@ -15,6 +15,7 @@ from capture.media_probe import ClipRefused, format_duration
 from capture.models import GUIDED_PROMPTS, ClipSubmission, Prompt, SubmissionMode
 from capture.rate_limit import clip_refusal_reason, queued_clip_limit_message, queued_clip_limit_reached
 from capture.tasks import retry_submission
+from stories.middleware import wants_json
 from stories.models import Visibility
 from stories.visibility import is_editor
 
@@ -23,10 +24,6 @@ PROMPT_HINTS = {
     Prompt.AHA: "What did you realise, or who showed you? Describe the moment it clicked.",
     Prompt.OUTCOME: "What is different now? Time saved, a customer won, a problem gone…",
 }
-
-
-def wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def _voice_context(**extra) -> dict:

@@ -1,37 +1,64 @@
-"""What every search backend provides, and the pieces both share (boosts, facet sizes, highlighting).
+"""What every search backend provides, and the pieces both share (weights, facet sizes, highlighting).
 
 A backend knows its engine and nothing about users or HTTP: the service tells it whether
 staff-only stories may be returned (`SearchQuery.include_staff`) and which story ids it must never
 return (`hidden_ids`: stories whose queued update has not reached the index yet and that this
 reader may not see now), and it must apply both inside the engine query so totals, facets, pages
 and suggestions all agree.
+
+Which document fields are searched, and how much a match in each weighs, is `stories.schema`'s
+weight table; each backend maps those document fields to its own index fields in one table.
 """
 
 from __future__ import annotations
 
 import html
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 
+from search.documents import person_slugs
 from search.query import SearchQuery, SearchResults
+from stories.schema import search_weights
 
-# Relative weight of a match in each field: title > aha > outcome & context > transcript.
-FIELD_BOOSTS = {
-    "title": 5.0,
-    "aha": 3.0,
-    "outcome": 2.0,
-    "context": 2.0,
-    "people_text": 2.0,
-    "themes_text": 2.0,
-    "outcomes_text": 1.5,
-    "transcript_text": 1.0,
-    "body": 1.0,
-}
 # Fields whose matches are shown as highlighted snippets, in the order a reader sees them.
 HIGHLIGHT_FIELDS = ("title", "aha", "context", "outcome", "body", "transcript_text")
 FACET_SIZES = {"theme": 30, "person": 30, "outcome": 20, "year": 50}
 TRANSCRIPT_HITS_PER_STORY = 5
 SNIPPET_CHARACTERS = 220
+
+# "More like this", defined once for every engine: the words of a story's RELATED_WORDS_FROM fields
+# (at least RELATED_SHORTEST_WORD letters, at most RELATED_MOST_WORDS of them) looked for in other
+# stories' RELATED_WORDS_IN fields, unweighted, plus extra weight for each facet value the stories
+# share (RELATED_SHARED: facet -> boost; "person" is a teller or a helper).
+RELATED_WORDS_FROM = ("title", "aha", "outcome")
+RELATED_WORDS_IN = ("title", "aha", "context", "outcome", "themes")
+RELATED_MOST_WORDS = 25
+RELATED_SHORTEST_WORD = 3
+RELATED_SHARED = {"theme": 4.0, "person": 1.5}
+
+
+def field_boosts(index_fields: Mapping[str, str]) -> dict[str, float]:
+    """Each index field's weight from the schema's weight table, in the order of `index_fields`.
+
+    `index_fields` maps a searched document field to the engine field holding its words; an engine
+    field holding several document fields (the embedded index's people_text) takes the heaviest.
+    """
+    weights = search_weights()
+    boosts: dict[str, float] = {}
+    for document_field, index_field in index_fields.items():
+        boosts[index_field] = max(boosts.get(index_field, 0.0), weights[document_field])
+    return boosts
+
+
+def related_words(document: dict) -> str:
+    """The text whose distinctive words make another story "like" this one."""
+    return " ".join(document[field] for field in RELATED_WORDS_FROM)
+
+
+def related_shared_values(document: dict) -> dict[str, list[str]]:
+    """Facet -> this story's values, for the facets that make another story more related."""
+    values = {"theme": [theme["slug"] for theme in document["themes"]], "person": person_slugs(document)}
+    return {facet: values[facet] for facet in RELATED_SHARED}
 
 
 class SearchUnavailable(Exception):
@@ -39,11 +66,27 @@ class SearchUnavailable(Exception):
 
 
 class SearchBackend(ABC):
+    """The engine behind search; settings.STORYBANK_SEARCH_BACKEND names the subclass in use."""
+
     name = "base"
+
+    @classmethod
+    @abstractmethod
+    def from_settings(cls) -> SearchBackend:
+        """A backend for the index the settings name."""
+
+    @classmethod
+    @abstractmethod
+    def settings_key(cls) -> tuple:
+        """The settings that locate its index: a process keeps one backend per class and key."""
 
     @abstractmethod
     def exists(self) -> bool:
         """Whether an index has been built (a search before that finds nothing)."""
+
+    @abstractmethod
+    def schema_is_current(self) -> bool:
+        """Whether the live index was built with this version's fields (else it awaits a rebuild)."""
 
     @abstractmethod
     def search(self, query: SearchQuery, *, hidden_ids: Collection[int] = ()) -> SearchResults:
@@ -80,6 +123,10 @@ class SearchBackend(ABC):
     @abstractmethod
     def health(self) -> dict:
         """{"ok": bool, "backend": name, ...} for /healthz and `search_index status`."""
+
+    @abstractmethod
+    def drop_everything(self) -> None:
+        """Delete every index this backend holds (tests point it at a throwaway location first)."""
 
 
 def marked_html(text: str, ranges: Iterable[tuple[int, int]]) -> str:

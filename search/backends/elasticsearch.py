@@ -1,4 +1,4 @@
-"""The Elasticsearch backend (used when settings.ELASTICSEARCH_URL is set), built with elasticsearch.dsl.
+"""The Elasticsearch backend (chosen by default when settings.ELASTICSEARCH_URL is set), built with elasticsearch.dsl.
 
 Each build is a versioned index (`<alias>-v<time>-<random>`) behind the alias
 settings.ELASTICSEARCH_INDEX; a rebuild fills a new index and moves the alias in one atomic
@@ -13,19 +13,29 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from elasticsearch.dsl import Q, Search
 
 from search.backends.base import (
     FACET_SIZES,
     HIGHLIGHT_FIELDS,
+    RELATED_MOST_WORDS,
+    RELATED_SHARED,
+    RELATED_SHORTEST_WORD,
+    RELATED_WORDS_IN,
     SNIPPET_CHARACTERS,
     TRANSCRIPT_HITS_PER_STORY,
     SearchBackend,
     SearchUnavailable,
+    field_boosts,
+    related_shared_values,
+    related_words,
 )
-from search.documents import person_names, person_slugs
+from search.documents import copied_fields, person_names, person_slugs
 from search.query import FacetValue, SearchHit, SearchQuery, SearchResults, TranscriptHit
+from stories.schema import Kind
 from storybank.redaction import redact_credentials
 
 SCHEMA_VERSION = 1
@@ -37,31 +47,55 @@ FILTER_FIELDS = {
     "year": "year",
     "source": "source",
 }
-# Same weights as the embedded index: title > aha > outcome & context > transcript.
-SEARCH_FIELDS = [
-    "title^5",
-    "aha^3",
-    "outcome^2",
-    "context^2",
-    "teller.name^2",
-    "people.name^2",
-    "themes.name^2",
-    "outcome_types.name^1.5",
-    "transcript_text",
-    "body",
-]
+# Searched document field -> the mapped field holding its words, in the order requests list them.
+SEARCHED_FIELDS = {
+    "title": "title",
+    "aha": "aha",
+    "outcome": "outcome",
+    "context": "context",
+    "teller": "teller.name",
+    "people": "people.name",
+    "themes": "themes.name",
+    "outcome_types": "outcome_types.name",
+    "transcript_text": "transcript_text",
+    "body": "body",
+}
 TITLE_SUGGEST_FIELDS = ["title.suggest", "title.suggest._2gram", "title.suggest._3gram"]
 PEOPLE_SUGGEST_FIELDS = ["person_names", "person_names._2gram", "person_names._3gram"]
-RELATED_FIELDS = ["title", "aha", "context", "outcome", "themes.name", "body"]
 HIGHLIGHT_TAGS = {"pre_tags": ["<mark>"], "post_tags": ["</mark>"], "encoder": "html"}
 
 ENGLISH_TEXT = {"type": "text", "analyzer": "english"}
+# How a field the schema copies into the document is mapped, by its kind.
+KIND_MAPPINGS = {
+    Kind.LINE: ENGLISH_TEXT,
+    Kind.TEXT: ENGLISH_TEXT,
+    Kind.DATE: {"type": "date"},
+    Kind.CHOICE: {"type": "keyword"},
+    Kind.COUNT: {"type": "integer"},
+}
 NAMED = {
     "properties": {
         "name": {"type": "text", "analyzer": "english", "fields": {"keyword": {"type": "keyword"}}},
         "slug": {"type": "keyword"},
     }
 }
+
+
+def search_fields() -> list[str]:
+    """The multi_match field list, each with its weight from the schema ("title^5"; 1 is left out)."""
+    return [
+        field if boost == 1 else f"{field}^{boost:g}"
+        for field, boost in field_boosts(SEARCHED_FIELDS).items()
+    ]
+
+
+def copied_field_mappings() -> dict:
+    """The mapping of each field the schema copies into the document; title is mapped by hand."""
+    return {
+        story_field.document_field: KIND_MAPPINGS[story_field.kind]
+        for story_field in copied_fields()
+        if story_field.document_field != "title"
+    }
 
 
 def index_definition() -> dict:
@@ -83,6 +117,7 @@ def index_definition() -> dict:
             "dynamic": "strict",
             "_meta": {"schema_version": SCHEMA_VERSION},
             "properties": {
+                **copied_field_mappings(),
                 "id": {"type": "long"},
                 "fingerprint": {"type": "long"},
                 "url": {"type": "keyword", "index": False},
@@ -100,9 +135,6 @@ def index_definition() -> dict:
                 "outcome_types": NAMED,
                 "person": {"type": "keyword"},
                 "person_names": {"type": "search_as_you_type", "analyzer": "folded"},
-                "context": ENGLISH_TEXT,
-                "aha": ENGLISH_TEXT,
-                "outcome": ENGLISH_TEXT,
                 "body": ENGLISH_TEXT,
                 "transcript_text": ENGLISH_TEXT,
                 "transcript": {
@@ -113,13 +145,9 @@ def index_definition() -> dict:
                         "text": ENGLISH_TEXT,
                     },
                 },
-                "occurred_on": {"type": "date"},
                 "first_published_at": {"type": "date"},
                 "year": {"type": "integer"},
-                "visibility": {"type": "keyword"},
-                "helpful_count": {"type": "integer"},
                 "language": {"type": "keyword"},
-                "source": {"type": "keyword"},
                 "has_clip": {"type": "boolean"},
             },
         },
@@ -159,7 +187,7 @@ def search_request(query: SearchQuery, search: Search, hidden_ids: Collection[in
     visibility = filter_clauses({}, query.include_staff)
     hidden = hidden_clauses(hidden_ids)
     if query.text:
-        text = Q("multi_match", query=query.text, type="cross_fields", operator="and", fields=SEARCH_FIELDS)
+        text = Q("multi_match", query=query.text, type="cross_fields", operator="and", fields=search_fields())
         transcript = Q(
             "nested",
             path="transcript",
@@ -251,21 +279,21 @@ def suggest_requests(
 def related_request(
     document: dict, include_staff: bool, limit: int, search: Search, hidden_ids: Collection[int] = ()
 ) -> Search:
-    """More-like-this on the story's words, with shared themes counting extra; never the story itself."""
-    like_text = " ".join([document["title"], document["aha"], document["context"], document["outcome"]])
+    """More-like-this as base.py defines it (RELATED_WORDS_FROM, RELATED_SHARED); never the story itself."""
     should = [
         Q(
             "more_like_this",
-            fields=RELATED_FIELDS,
-            like=[like_text],
+            fields=[SEARCHED_FIELDS[field] for field in RELATED_WORDS_IN],
+            like=[related_words(document)],
             min_term_freq=1,
             min_doc_freq=1,
-            max_query_terms=25,
+            max_query_terms=RELATED_MOST_WORDS,
+            min_word_length=RELATED_SHORTEST_WORD,
         )
     ]
-    themes = [theme["slug"] for theme in document["themes"]]
-    if themes:
-        should.append(Q("terms", **{"themes.slug": themes, "boost": 4.0}))
+    for facet, values in related_shared_values(document).items():
+        if values:
+            should.append(Q("terms", **{FILTER_FIELDS[facet]: values, "boost": RELATED_SHARED[facet]}))
     return search.query(
         Q(
             "bool",
@@ -284,6 +312,16 @@ class ElasticsearchBackend(SearchBackend):
         self.url = url
         self.alias = alias
         self.client = Elasticsearch(url, request_timeout=10, max_retries=1, retry_on_timeout=False)
+
+    @classmethod
+    def from_settings(cls) -> ElasticsearchBackend:
+        if not settings.ELASTICSEARCH_URL:
+            raise ImproperlyConfigured("The Elasticsearch search backend needs ELASTICSEARCH_URL.")
+        return cls(settings.ELASTICSEARCH_URL, settings.ELASTICSEARCH_INDEX)
+
+    @classmethod
+    def settings_key(cls) -> tuple:
+        return (settings.ELASTICSEARCH_URL, settings.ELASTICSEARCH_INDEX)
 
     @contextmanager
     def _reachable(self) -> Iterator[None]:
@@ -429,7 +467,6 @@ class ElasticsearchBackend(SearchBackend):
             return {"ok": False, "backend": self.name, "error": str(error)}
 
     def drop_everything(self) -> None:
-        """Delete every index of this alias (tests use a throwaway alias)."""
         with self._reachable():
             self.client.indices.delete(
                 index=f"{self.alias}-v*", ignore_unavailable=True, allow_no_indices=True

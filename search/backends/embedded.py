@@ -20,18 +20,25 @@ from datetime import datetime
 from pathlib import Path
 
 import tantivy
+from django.conf import settings
 from tantivy import Document, Filter, Index, Occur, Query, SchemaBuilder, SnippetGenerator
 
 from search.backends.base import (
     FACET_SIZES,
-    FIELD_BOOSTS,
     HIGHLIGHT_FIELDS,
+    RELATED_MOST_WORDS,
+    RELATED_SHARED,
+    RELATED_SHORTEST_WORD,
+    RELATED_WORDS_IN,
     SNIPPET_CHARACTERS,
     TRANSCRIPT_HITS_PER_STORY,
     SearchBackend,
     SearchUnavailable,
     byte_ranges_to_characters,
+    field_boosts,
     marked_html,
+    related_shared_values,
+    related_words,
 )
 from search.documents import person_names, person_slugs
 from search.query import FacetValue, SearchHit, SearchQuery, SearchResults, TranscriptHit
@@ -52,7 +59,20 @@ FILTER_FIELDS = {
     "year": "year",
     "source": "source",
 }
-TEXT_FIELDS = tuple(FIELD_BOOSTS)
+# Searched document field -> the index field holding its words, in the index's field order.
+SEARCHED_FIELDS = {
+    "title": "title",
+    "aha": "aha",
+    "outcome": "outcome",
+    "context": "context",
+    "teller": "people_text",
+    "people": "people_text",
+    "themes": "themes_text",
+    "outcome_types": "outcomes_text",
+    "transcript_text": "transcript_text",
+    "body": "body",
+}
+TEXT_FIELDS = tuple(dict.fromkeys(SEARCHED_FIELDS.values()))
 
 
 def build_schema():
@@ -111,21 +131,15 @@ def _timestamp(value: str | None) -> int:
 
 def tantivy_document(document: dict) -> Document:
     """The story document in this index's fields."""
-    names = " ".join(person_names(document))
+    words: dict[str, list[str]] = {}
+    for document_field, index_field in SEARCHED_FIELDS.items():
+        words.setdefault(index_field, []).extend(_words(document[document_field]))
     fields = {
         "id": document["id"],
         "fingerprint": document["fingerprint"],
-        "title": document["title"],
-        "aha": document["aha"],
-        "outcome": document["outcome"],
-        "context": document["context"],
-        "people_text": names,
-        "themes_text": " ".join(theme["name"] for theme in document["themes"]),
-        "outcomes_text": " ".join(outcome["name"] for outcome in document["outcome_types"]),
-        "transcript_text": document["transcript_text"],
-        "body": document["body"],
+        **{index_field: " ".join(parts) for index_field, parts in words.items()},
         "title_prefix": document["title"],
-        "people_prefix": names,
+        "people_prefix": " ".join(person_names(document)),
         "theme_slug": [theme["slug"] for theme in document["themes"]],
         "person_slug": person_slugs(document),
         "outcome_slug": [outcome["slug"] for outcome in document["outcome_types"]],
@@ -140,6 +154,17 @@ def tantivy_document(document: dict) -> Document:
         fields["year"] = document["year"]
     # Plain keyword construction is about twice as fast as from_dict(); every number field is i64.
     return Document(**{key: value for key, value in fields.items() if value != []})
+
+
+def _words(value) -> list[str]:
+    """A document field as text: itself, or the names of the person or terms it holds."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [value["name"]]
+    return [item["name"] for item in value]
 
 
 def _filter(query: Query) -> Query:
@@ -163,6 +188,14 @@ class EmbeddedBackend(SearchBackend):
         self._index: Index | None = None
         self._opened_target: str | None = None
         self._meta_signature: tuple | None = None
+
+    @classmethod
+    def from_settings(cls) -> EmbeddedBackend:
+        return cls(settings.SEARCH_INDEX_DIR)
+
+    @classmethod
+    def settings_key(cls) -> tuple:
+        return (str(settings.SEARCH_INDEX_DIR),)
 
     # -- files -----------------------------------------------------------------------------------
 
@@ -235,7 +268,7 @@ class EmbeddedBackend(SearchBackend):
         for term in terms:
             alternatives = [
                 (Occur.Should, Query.boost_query(Query.term_query(SCHEMA, field, term), boost))
-                for field, boost in FIELD_BOOSTS.items()
+                for field, boost in field_boosts(SEARCHED_FIELDS).items()
             ]
             per_term.append((Occur.Must, Query.boolean_query(alternatives)))
         return Query.boolean_query(per_term)
@@ -391,25 +424,22 @@ class EmbeddedBackend(SearchBackend):
     def related(
         self, document: dict, *, include_staff: bool, limit: int = 3, hidden_ids: Collection[int] = ()
     ) -> list[int]:
-        """Stories sharing this one's themes and people, and the distinctive words of its title and aha."""
+        """Stories most like this one, as base.py defines it (RELATED_WORDS_FROM, RELATED_SHARED)."""
         index = self._reader()
         searcher = index.searcher()
-        words = ANALYZER.analyze(" ".join([document["title"], document["aha"], document["outcome"]]))
-        terms = [word for word in dict.fromkeys(words) if len(word) > 2][:25]
+        words = ANALYZER.analyze(related_words(document))
+        terms = [word for word in dict.fromkeys(words) if len(word) >= RELATED_SHORTEST_WORD][
+            :RELATED_MOST_WORDS
+        ]
+        fields = [SEARCHED_FIELDS[field] for field in RELATED_WORDS_IN]
         should = []
         for term in terms:
-            for field in ("title", "aha", "context", "outcome", "themes_text"):
+            for field in fields:
                 should.append((Occur.Should, Query.term_query(SCHEMA, field, term)))
-        themes = [theme["slug"] for theme in document["themes"]]
-        if themes:
-            should.append(
-                (Occur.Should, Query.boost_query(Query.term_set_query(SCHEMA, "theme_slug", themes), 4.0))
-            )
-        people = person_slugs(document)
-        if people:
-            should.append(
-                (Occur.Should, Query.boost_query(Query.term_set_query(SCHEMA, "person_slug", people), 1.5))
-            )
+        for facet, values in related_shared_values(document).items():
+            if values:
+                shared = Query.term_set_query(SCHEMA, FILTER_FIELDS[facet], values)
+                should.append((Occur.Should, Query.boost_query(shared, RELATED_SHARED[facet])))
         if not should:
             return []
         clauses = [(Occur.Must, Query.boolean_query(should))]
@@ -509,3 +539,10 @@ class EmbeddedBackend(SearchBackend):
         for path in self.root.iterdir():
             if path.is_dir() and path.name.startswith("v-") and path.name != name:
                 shutil.rmtree(path, ignore_errors=True)
+
+    def drop_everything(self) -> None:
+        with self._lock:
+            self._index = None
+            self._opened_target = None
+            self._meta_signature = None
+        shutil.rmtree(self.root, ignore_errors=True)

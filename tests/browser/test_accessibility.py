@@ -2,15 +2,15 @@
 
 import pytest
 
-from tests.browser.conftest import (
+from tests.browser_harness import (
     PHONE,
     STAFF,
     axe_violations,
     open_page,
     signed_in_state,
     snap,
-    speak_to_wav,
 )
+from tests.capture.fixtures.speech import speak
 
 pytestmark = pytest.mark.browser
 
@@ -81,7 +81,7 @@ def test_voice_and_status_pages_have_no_serious_accessibility_violations(
     page.goto("/share/voice/")
     assert_accessible(page, artifacts, "voice")
 
-    clip = speak_to_wav("A short clip to see the status page.", tmp_path / "short.wav")
+    clip = speak(tmp_path, "A short clip to see the status page.", name="short")
     upload = page.get_by_role("region", name="Upload a recording")
     upload.get_by_label("Your clip").set_input_files(str(clip))
     upload.get_by_role("button", name="Upload and transcribe").click()

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import snap
+from tests.browser_harness import snap
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ADMIN, STAFF, open_page, sign_in, snap, wait_until
+from tests.browser_harness import ADMIN, STAFF, open_page, sign_in, snap, wait_until
 
 pytestmark = pytest.mark.browser
 

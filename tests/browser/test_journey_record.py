@@ -9,7 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import STAFF, launch_chromium, open_page, signed_in_state, snap, speak_to_wav
+from tests.browser_harness import STAFF, launch_chromium, open_page, signed_in_state, snap
+from tests.capture.fixtures.speech import speak
 
 pytestmark = [pytest.mark.browser, pytest.mark.whisper]
 
@@ -22,7 +23,7 @@ RECORD_MS = 3500
 @pytest.fixture
 def microphone_chromium(playwright_driver, tmp_path_factory):
     """A second Chromium whose microphone says SPOKEN, and which grants microphone access unasked."""
-    clip = speak_to_wav(SPOKEN, tmp_path_factory.mktemp("microphone") / "microphone.wav")
+    clip = speak(tmp_path_factory.mktemp("microphone"), SPOKEN, name="microphone")
     browser = launch_chromium(
         playwright_driver,
         "--use-fake-ui-for-media-stream",

@@ -5,16 +5,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (
+from tests.browser_harness import (
     ADMIN,
     STAFF,
     axe_violations,
     open_page,
     signed_in_state,
     snap,
-    speak_to_wav,
     wait_until,
 )
+from tests.capture.fixtures.speech import speak
 
 pytestmark = [pytest.mark.browser, pytest.mark.whisper]
 
@@ -39,7 +39,7 @@ CORRECTED_LINE = " ".join(SENTENCES[-2:])
 def test_spoken_story_becomes_a_draft_is_corrected_and_plays_from_the_searched_moment(
     chromium, request, artifacts, live_storybank, tmp_path
 ):
-    clip = speak_to_wav(SPOKEN, tmp_path / "invoices.wav", rate=140)
+    clip = speak(tmp_path, SPOKEN, name="invoices", rate=140)
 
     # The storyteller uploads the clip and stays on the status page while the worker transcribes.
     base_url = live_storybank.base_url

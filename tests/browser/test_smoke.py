@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import axe_violations, snap
+from tests.browser_harness import axe_violations, snap
 
 pytestmark = pytest.mark.browser
 

@@ -7,12 +7,12 @@ from django.core import mail
 from django.utils import timezone
 from wagtail.models import WorkflowState
 
+from stories import schema
 from stories.models import OutcomeType, Person, Source, StoryPage, Theme
 from stories.workflow import EDITORIAL_REVIEW
-from tests.capture.form_fixtures import story_data
+from tests.capture.form_data import story_data
 from tests.factories import OutcomeTypeFactory, PersonFactory, ThemeFactory, UserFactory
 
-pytest_plugins = ["tests.capture.form_fixtures"]
 pytestmark = pytest.mark.django_db
 
 
@@ -224,3 +224,56 @@ def test_a_title_without_letters_still_makes_a_story(teller_client):
     for _ in range(2):
         assert teller_client.post("/share/", story_data(title="🎉🎉")).status_code == 302
     assert sorted(StoryPage.objects.values_list("slug", flat=True)) == ["story", "story-2"]
+
+
+def test_a_question_added_to_the_schema_is_asked_and_saved(teller_client, monkeypatch):
+    """`search_description` (a column Page already has) stands in for a new story field."""
+    made_up = schema.StoryField(
+        "search_description",
+        schema.Kind.TEXT,
+        "In one line",
+        question="Say it in one line",
+        hint="The story as one sentence.",
+        messages={"max_length": "Please keep it under %(limit_value)d characters."},
+        max_length=500,
+        in_share_form=True,
+    )
+    monkeypatch.setattr(schema, "STORY_FIELDS", (*schema.STORY_FIELDS, made_up))
+    page = teller_client.get("/share/").content.decode()
+    assert (
+        '<label for="id_search_description">Say it in one line <span class="optional">(optional)</span>'
+        in page
+    )
+    assert '<textarea name="search_description"' in page
+    assert (
+        page.index('name="outcome"') < page.index('name="search_description"') < page.index("section-result")
+    )
+
+    refused = teller_client.post("/share/", story_data(search_description="x" * 501))
+    assert "Please keep it under 500 characters." in refused.content.decode()
+    saved = teller_client.post("/share/", story_data(search_description="  A week saved by one question. "))
+    assert saved.status_code == 302
+    assert StoryPage.objects.get().search_description == "A week saved by one question."
+
+
+def test_a_story_text_of_a_few_characters_asks_for_more(teller_client):
+    response = teller_client.post("/share/", story_data(context="Stuck.", aha="   ", outcome="Fixed it."))
+    page = response.content.decode()
+    assert "Please say a little more about the situation (a sentence or two)." in page
+    assert "Please describe your aha moment: it is the heart of the story." in page
+    assert "Please say a little more about what changed (a sentence or two)." in page
+    assert StoryPage.objects.count() == 0
+
+
+def test_spaces_inside_a_title_are_made_single(teller_client):
+    teller_client.post("/share/", story_data(title="  One   message\tsaved a week "))
+    assert StoryPage.objects.get().title == "One message saved a week"
+
+
+def test_a_story_slug_keeps_the_titles_accents(teller_client):
+    for _ in range(2):
+        teller_client.post("/share/", story_data(title="Café crème for the research team"))
+    assert sorted(StoryPage.objects.values_list("slug", flat=True)) == [
+        "café-crème-for-the-research-team",
+        "café-crème-for-the-research-team-2",
+    ]

@@ -4,15 +4,7 @@ import json
 
 import pytest
 
-from tests.browser import conftest as browser
-from tests.browser.conftest import STAFF, axe_violations, sign_in, snap
-
-# The live Storybank and Chromium fixtures of the browser suite, reused here.
-playwright_driver = browser.playwright_driver
-chromium = browser.chromium
-live_storybank = browser.live_storybank
-artifacts = browser.artifacts
-page = browser.page
+from tests.browser_harness import STAFF, axe_violations, sign_in, snap
 
 pytestmark = pytest.mark.browser
 

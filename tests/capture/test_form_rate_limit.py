@@ -7,10 +7,9 @@ from django.utils import timezone
 from wagtail.models import Revision
 
 from stories.models import StoryPage
-from tests.capture.form_fixtures import story_data
+from tests.capture.form_data import story_data
 from tests.factories import UserFactory
 
-pytest_plugins = ["tests.capture.form_fixtures"]
 pytestmark = pytest.mark.django_db
 
 

@@ -4,15 +4,30 @@ import io
 import os
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from wagtail.images import get_image_model
 
 from stories.models import StoryPage
-from tests.capture.form_fixtures import image_bytes, image_upload, story_data
+from tests.capture.form_data import image_bytes, image_upload, story_data
 
-pytest_plugins = ["tests.capture.form_fixtures"]
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def image_limits(settings):
+    """Set the picture limits as settings.py does: Wagtail's image field reads its own two settings."""
+
+    def set_limits(*, megabytes: int | None = None, pixels: int | None = None) -> None:
+        if megabytes is not None:
+            settings.MAX_IMAGE_MB = megabytes
+            settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE = megabytes * 1024 * 1024
+        if pixels is not None:
+            settings.MAX_IMAGE_PIXELS = pixels
+            settings.WAGTAILIMAGES_MAX_IMAGE_PIXELS = pixels
+
+    return set_limits
 
 
 def share_with_image(client, upload, **overrides):
@@ -49,6 +64,18 @@ def test_the_content_decides_the_type_not_the_name(teller_client):
     assert StoryPage.objects.get().cover_image.file.name.endswith(".png")
 
 
+def test_a_picture_without_an_extension_is_taken_by_its_content(teller_client):
+    upload = SimpleUploadedFile("blob", image_bytes(format="WEBP"), content_type="application/octet-stream")
+    assert share_with_image(teller_client, upload).status_code == 302
+    assert StoryPage.objects.get().cover_image.file.name.endswith(".webp")
+
+
+def test_an_empty_file_is_refused(teller_client):
+    response = share_with_image(teller_client, SimpleUploadedFile("empty.png", b""))
+    assert "This file is empty. Please choose an image." in response.content.decode()
+    assert StoryPage.objects.count() == 0
+
+
 def test_a_text_file_named_jpg_is_refused(teller_client):
     upload = SimpleUploadedFile(
         "holiday.jpg", b"this is not a picture at all\n" * 20, content_type="image/jpeg"
@@ -69,8 +96,18 @@ def test_another_image_format_is_refused(teller_client):
     assert StoryPage.objects.count() == 0
 
 
-def test_an_image_over_the_size_limit_is_refused(teller_client, settings):
-    settings.MAX_IMAGE_MB = 1
+def test_wagtails_image_limits_are_the_configured_ones():
+    assert django_settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE == django_settings.MAX_IMAGE_MB * 1024 * 1024
+    assert django_settings.WAGTAILIMAGES_MAX_IMAGE_PIXELS == django_settings.MAX_IMAGE_PIXELS
+
+
+def test_the_form_states_the_configured_size_limit(teller_client, image_limits):
+    image_limits(megabytes=3)
+    assert "JPEG, PNG, WebP or GIF, up to 3 MB." in teller_client.get("/share/").content.decode()
+
+
+def test_an_image_over_the_size_limit_is_refused(teller_client, image_limits):
+    image_limits(megabytes=1)
     noise = Image.frombytes("RGB", (700, 700), os.urandom(700 * 700 * 3))
     buffer = io.BytesIO()
     noise.save(buffer, format="PNG")
@@ -82,8 +119,8 @@ def test_an_image_over_the_size_limit_is_refused(teller_client, settings):
     assert StoryPage.objects.count() == 0
 
 
-def test_an_image_over_the_pixel_limit_is_refused_as_a_bomb(teller_client, settings):
-    settings.MAX_IMAGE_PIXELS = 1_000_000
+def test_an_image_over_the_pixel_limit_is_refused_as_a_bomb(teller_client, image_limits):
+    image_limits(pixels=1_000_000)
     upload = image_upload("wide.png", size=(2000, 1000), mode="L", color=0)
     response = share_with_image(teller_client, upload)
     page = response.content.decode()

@@ -4,10 +4,9 @@ import pytest
 from wagtail.models import WorkflowState
 
 from stories.models import StoryPage
-from tests.capture.form_fixtures import image_upload, story_data
-from tests.factories import PersonFactory, ThemeFactory, UserFactory, make_story
+from tests.capture.form_data import image_upload, story_data
+from tests.factories import PersonFactory, StoryPageFactory, ThemeFactory, UserFactory
 
-pytest_plugins = ["tests.capture.form_fixtures"]
 pytestmark = pytest.mark.django_db
 
 
@@ -34,7 +33,7 @@ def test_anonymous_visitor_is_sent_to_sign_in(client):
 
 def test_my_stories_lists_only_my_own_stories_in_review(teller_client):
     share(teller_client, title="Mine, in review")
-    make_story(title="Someone else's story")
+    StoryPageFactory(title="Someone else's story")
     page = teller_client.get("/share/mine/").content.decode()
     assert "Mine, in review" in page
     assert "In review" in page

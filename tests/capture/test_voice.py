@@ -7,11 +7,12 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 from wagtail.models import WorkflowState
 
+from capture.drafting import create_draft_story
 from capture.models import ClipSubmission, SubmissionState
 from capture.tasks import process_submission
 from stories.models import Clip, Person, Source, StoryPage, Theme
 from tests.capture.fixtures.speech import as_upload, speak, video_with_speech
-from tests.factories import PersonFactory, UserFactory
+from tests.factories import PersonFactory, ThemeFactory, UserFactory, make_clip
 
 pytestmark = pytest.mark.django_db
 
@@ -245,3 +246,34 @@ def test_guided_upload_missing_a_clip_says_which(client, teller, tmp_path):
 def _write(path, data: bytes):
     path.write_bytes(data)
     return path
+
+
+def test_a_clip_draft_is_filed_with_a_short_free_slug_and_its_suggestions(teller):
+    theme = ThemeFactory(name="Pair programming")
+    colleague = PersonFactory(name="Priya Raman")
+    telling = (
+        "Café mornings with Priya Raman taught me pair programming on the hardest pricing bugs we had. "
+        "I realised two people see more. Now we pair every week."
+    )
+    drafts = [
+        create_draft_story(
+            user=teller,
+            clip=make_clip(),
+            segments=[(0.0, 4.0, telling)],
+            fields={"context": telling},
+            transcript=telling,
+            source="not a source",
+            consent=True,
+            visibility="staff",
+        )
+        for _ in range(2)
+    ]
+    first, second = (StoryPage.objects.get(pk=draft.pk) for draft in drafts)
+    assert first.slug == "cafe-mornings-with-priya-raman-taught-me-pair-programming-on-the-harde"
+    assert second.slug == f"{first.slug}-2"
+    assert not first.live and first.get_parent().specific_class.__name__ == "StoryIndexPage"
+    assert first.owner == teller and first.teller == Person.objects.get(user=teller)
+    assert first.source == Source.VOICE
+    assert list(first.themes.all()) == [theme] and list(first.people.all()) == [colleague]
+    assert [segment.text for segment in first.transcript_segments.all()] == [telling]
+    assert first.latest_revision is not None

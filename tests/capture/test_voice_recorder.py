@@ -7,24 +7,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (  # noqa: F401  (fixtures shared with the browser suite)
-    STAFF,
-    artifacts,
-    axe_violations,
-    launch_chromium,
-    live_storybank,
-    open_page,
-    playwright_driver,
-    sign_in,
-    snap,
-)
+from tests.browser_harness import STAFF, axe_violations, launch_chromium, open_page, sign_in, snap
 from tests.capture.fixtures.speech import speak
 
 pytestmark = [pytest.mark.browser, pytest.mark.whisper, pytest.mark.slow]
 
 
 @pytest.fixture
-def microphone_saying(playwright_driver, tmp_path):  # noqa: F811
+def microphone_saying(playwright_driver, tmp_path):
     """A Chromium whose fake microphone keeps saying one sentence."""
     browsers = []
 
@@ -45,10 +35,7 @@ def microphone_saying(playwright_driver, tmp_path):  # noqa: F811
 
 
 def test_recorded_clip_is_sent_transcribed_and_shown_as_a_draft(
-    microphone_saying,
-    request,
-    artifacts,  # noqa: F811
-    live_storybank,  # noqa: F811
+    microphone_saying, request, artifacts, live_storybank
 ):
     browser = microphone_saying("Our team kept losing track of customer questions.")
     page = open_page(browser, request, artifacts, base_url=live_storybank.base_url)

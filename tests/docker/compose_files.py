@@ -3,6 +3,7 @@ the Dockerfile's stages and instructions, and env.example."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -75,10 +76,22 @@ def runs_storybank_image(service: dict) -> bool:
     return "build" in service or str(service.get("image", "")).startswith(STORYBANK_IMAGE_PREFIX)
 
 
+def _strings(value) -> list[str]:
+    if isinstance(value, _Override):
+        return _strings(value.value)
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in (*_strings(key), *_strings(item))]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
 def interpolated_variables(path: Path) -> set[str]:
-    """Names used as ${NAME...} in a compose file ($${NAME} is escaped for the container's shell)."""
-    text = path.read_text()
-    return set(re.findall(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)", text))
+    """Names a compose file's values use as ${NAME...} ($${NAME} is escaped for the container's shell)."""
+    found: set[str] = set()
+    for text in _strings(load_yaml(path)):
+        found |= set(re.findall(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)", text))
+    return found
 
 
 def env_example() -> dict[str, tuple[str, bool]]:
@@ -101,8 +114,8 @@ class Stage:
         return [argument for word, argument in self.instructions if word == keyword]
 
 
-def dockerfile_stages() -> list[Stage]:
-    """The Dockerfile's stages in order, with continuation lines joined and comments dropped."""
+def dockerfile_instructions() -> list[str]:
+    """The Dockerfile's instructions in order, with continuation lines joined and comments dropped."""
     logical: list[str] = []
     pending = ""
     for raw in (DOCKER / "Dockerfile").read_text().splitlines():
@@ -116,8 +129,26 @@ def dockerfile_stages() -> list[Stage]:
             continue
         logical.append(pending + line)
         pending = ""
+    return logical
+
+
+def dockerfile_build_args() -> dict[str, str]:
+    """The default of each `ARG NAME=value` before the first FROM (the ones FROM lines may use)."""
+    defaults: dict[str, str] = {}
+    for line in dockerfile_instructions():
+        word, _, argument = line.partition(" ")
+        if word.upper() == "FROM":
+            break
+        if word.upper() == "ARG":
+            name, _, value = argument.strip().partition("=")
+            defaults[name] = value
+    return defaults
+
+
+def dockerfile_stages() -> list[Stage]:
+    """The Dockerfile's stages in order."""
     stages: list[Stage] = []
-    for line in logical:
+    for line in dockerfile_instructions():
         word, _, argument = line.partition(" ")
         word = word.upper()
         if word == "FROM":
@@ -150,8 +181,6 @@ def effective(stages: list[Stage], target: str, keyword: str) -> str | None:
 
 def exec_form(argument: str) -> list[str]:
     """A CMD/ENTRYPOINT argument as an argument list (JSON exec form or shell form)."""
-    import json
-
     if argument.startswith("["):
         return json.loads(argument)
     return ["/bin/sh", "-c", argument]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_PARTY = ["storybank", "home", "stories", "capture", "search", "operations"]
-ENV_HELPERS = {"env_str", "env_bool", "env_int", "env_list", "env_url", "env_choice"}
+ENV_FUNCTIONS = {"env_str", "env_bool", "env_int", "env_list", "env_url", "env_choice"}
 
 
 def _constant_string(node: ast.AST | None) -> str | None:
@@ -26,13 +26,13 @@ def _is_os_environ(node: ast.AST) -> bool:
 
 
 def variables_read_in(source: str) -> set[str]:
-    """Names passed to env_* helpers, os.environ.get/[]/in, os.getenv, and SECRET_KEY via secret_key()."""
+    """Names passed to the env_* functions, os.environ.get/[]/in, os.getenv, and SECRET_KEY via secret_key()."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call):
             func = node.func
             first = _constant_string(node.args[0]) if node.args else None
-            if isinstance(func, ast.Name) and func.id in ENV_HELPERS and first:
+            if isinstance(func, ast.Name) and func.id in ENV_FUNCTIONS and first:
                 found.add(first)
             elif isinstance(func, ast.Name) and func.id == "secret_key":
                 found.add("SECRET_KEY")

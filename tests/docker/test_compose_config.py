@@ -7,13 +7,17 @@ claim they make against the settings, the management commands and the URL config
 from __future__ import annotations
 
 import ast
+import http.server
 import importlib
 import importlib.metadata
+import json
 import os
 import re
 import secrets
 import subprocess
 import sys
+import threading
+import tomllib
 
 import pytest
 from django.conf import settings
@@ -27,6 +31,7 @@ from tests.docker.compose_files import (
     DOCKER,
     ROOT,
     compose,
+    dockerfile_build_args,
     dockerfile_stages,
     effective,
     env_example,
@@ -45,7 +50,7 @@ COMPOSE_FILES = ["compose.yaml", "compose.es-cluster.yaml", "compose.gpu.yaml"]
 
 
 def configuration_variables() -> set[str]:
-    """Every variable Storybank reads: settings, env helpers, any module, and the account variables."""
+    """Every variable Storybank reads: settings, the env_* functions, any module, and the account variables."""
     names = set(variables_read_by_code()) - NOT_CONFIGURATION
     for spec in ACCOUNTS:
         names |= {spec.username_var, spec.password_var}
@@ -187,10 +192,53 @@ def test_the_proxy_sends_protected_media_only_through_an_internal_location():
     assert any(mount.endswith(f":{media_root}:ro") for mount in proxy["volumes"])
 
 
-def test_the_health_check_path_is_served_by_the_healthz_view():
-    source = healthcheck_python(dockerfile_stages(), "runtime")
-    path = re.search(r"'GET', '([^']+)'", source).group(1)
+class HealthReport(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with the health report in `report`, and notes what was asked."""
+
+    report: dict = {}
+    requests: list[tuple[str, str]] = []
+
+    def do_GET(self):
+        type(self).requests.append((self.path, self.headers["Host"]))
+        body = json.dumps(self.report).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def run_health_check(database_ok: bool) -> tuple[int, list[tuple[str, str]]]:
+    """The image's health check run against a stand-in web server: (exit code, requests it made)."""
+    handler = type("Handler", (HealthReport,), {"report": {"checks": {"database": {"ok": database_ok}}}})
+    handler.requests = []
+    with http.server.HTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        environment = {
+            **os.environ,
+            "PORT": str(server.server_address[1]),
+            "ALLOWED_HOSTS": "storybank.example.org,localhost",
+        }
+        check = subprocess.run(
+            [sys.executable, "-c", healthcheck_python(dockerfile_stages(), "runtime")],
+            env=environment,
+            capture_output=True,
+            timeout=30,
+        )
+        server.shutdown()
+    return check.returncode, handler.requests
+
+
+def test_the_health_check_asks_the_healthz_view_and_follows_its_database_check():
+    code, requests = run_health_check(database_ok=True)
+    assert code == 0
+    ((path, host),) = requests
     assert resolve(path).url_name == "healthz"
+    assert host == "storybank.example.org", "the first allowed host, so Django does not refuse it"
+    assert run_health_check(database_ok=False)[0] == 1
 
 
 def test_the_image_runs_as_an_unprivileged_user():
@@ -204,9 +252,7 @@ def test_the_image_is_multi_stage_on_slim_python_3_11():
     stages = dockerfile_stages()
     assert [stage.name for stage in stages][-1] == "runtime", "runtime must be the default (last) target"
     assert stages[0].name == "build"
-    dockerfile = (DOCKER / "Dockerfile").read_text()
-    base = re.search(r"ARG PYTHON_IMAGE=(\S+)", dockerfile).group(1)
-    assert base.startswith("python:3.11-slim")
+    assert dockerfile_build_args()["PYTHON_IMAGE"].startswith("python:3.11-slim")
     # The runtime is built from a fresh base and copies only the virtualenv from the build stage.
     app = stage_chain(stages, "runtime")[-1]
     assert app.base == "${PYTHON_IMAGE}"
@@ -227,9 +273,8 @@ def test_the_image_installs_the_locked_dependencies_and_collects_static_files():
 
 def runtime_distributions() -> dict[str, str]:
     """name -> installed version of the runtime dependencies and everything they require."""
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    block = pyproject.split("dependencies = [", 1)[1].split("]\n", 1)[0]
-    queue = [Requirement(item) for item in re.findall(r'"([^"]+)"', block)]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    queue = [Requirement(item) for item in pyproject["project"]["dependencies"]]
     seen: dict[str, str] = {}
     while queue:
         requirement = queue.pop()

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from stories.models import Clip, Visibility
-from tests.factories import UserFactory, make_story
+from tests.factories import StoryPageFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ def clip():
 
 
 def test_range_request_returns_the_asked_bytes(client, clip):
-    make_story(clip=clip)
+    StoryPageFactory(clip=clip)
     response = client.get(f"/media/{clip.file.name}", HTTP_RANGE="bytes=10-19")
     assert response.status_code == 206
     assert b"".join(response.streaming_content) == b"0123456789"
@@ -25,20 +25,20 @@ def test_range_request_returns_the_asked_bytes(client, clip):
 
 
 def test_unsatisfiable_range_is_416(client, clip):
-    make_story(clip=clip)
+    StoryPageFactory(clip=clip)
     response = client.get(f"/media/{clip.file.name}", HTTP_RANGE="bytes=5000-")
     assert response.status_code == 416
 
 
 def test_clip_of_staff_only_story_hidden_from_anonymous(client, clip):
-    make_story(clip=clip, visibility=Visibility.STAFF)
+    StoryPageFactory(clip=clip, visibility=Visibility.STAFF)
     assert client.get(f"/media/{clip.file.name}").status_code == 404
     client.force_login(UserFactory())
     assert client.get(f"/media/{clip.file.name}").status_code == 200
 
 
 def test_clip_of_draft_hidden_from_anonymous(client, clip):
-    make_story(clip=clip, publish=False)
+    StoryPageFactory(clip=clip, publish=False)
     assert client.get(f"/media/{clip.file.name}").status_code == 404
 
 

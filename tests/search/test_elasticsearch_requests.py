@@ -1,7 +1,7 @@
 """The exact requests the Elasticsearch backend sends, and how it reads the answers.
 
 No Elasticsearch runs here; these pin the request bodies (Search.to_dict()) and the mapping.
-The same behaviour suite as the embedded index runs live when ELASTICSEARCH_URL is set.
+The backend contract runs against a live cluster when ELASTICSEARCH_URL is set (test_elasticsearch_live.py).
 """
 
 from __future__ import annotations
@@ -138,7 +138,16 @@ def test_autocomplete_and_related_leave_out_stories_waiting_for_their_update():
     for request in (titles.to_dict(), people.to_dict()):
         assert request["query"]["bool"]["filter"] == [VISIBLE_TO_ANONYMOUS]
         assert request["query"]["bool"]["must_not"] == [{"terms": {"id": [7]}}]
-    document = {"id": 1, "title": "T", "aha": "A", "context": "C", "outcome": "O", "themes": []}
+    document = {
+        "id": 1,
+        "title": "T",
+        "aha": "A",
+        "context": "C",
+        "outcome": "O",
+        "themes": [],
+        "teller": None,
+        "people": [],
+    }
     related = related_request(document, True, 3, Search(index="storybank-stories"), {7, 2}).to_dict()
     assert related["query"]["bool"]["must_not"] == [{"ids": {"values": ["1"]}}, {"terms": {"id": [2, 7]}}]
 
@@ -211,6 +220,8 @@ def test_related_stories_use_more_like_this_and_skip_the_story_itself():
         "context": "Spreadsheet",
         "outcome": "Breakfast",
         "themes": [{"slug": "data", "name": "Data"}],
+        "teller": {"slug": "ada", "name": "Ada"},
+        "people": [{"slug": "grace", "name": "Grace"}],
     }
     request = related_request(document, True, 3, Search(index="storybank-stories")).to_dict()
     assert request == {
@@ -219,14 +230,16 @@ def test_related_stories_use_more_like_this_and_skip_the_story_itself():
                 "should": [
                     {
                         "more_like_this": {
-                            "fields": ["title", "aha", "context", "outcome", "themes.name", "body"],
-                            "like": ["Pipeline Joins Spreadsheet Breakfast"],
+                            "fields": ["title", "aha", "context", "outcome", "themes.name"],
+                            "like": ["Pipeline Joins Breakfast"],
                             "min_term_freq": 1,
                             "min_doc_freq": 1,
                             "max_query_terms": 25,
+                            "min_word_length": 3,
                         }
                     },
                     {"terms": {"themes.slug": ["data"], "boost": 4.0}},
+                    {"terms": {"person": ["ada", "grace"], "boost": 1.5}},
                 ],
                 "minimum_should_match": 1,
                 "must_not": [{"ids": {"values": ["7"]}}],

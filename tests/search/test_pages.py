@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import pytest
 
+from search.backends import EMBEDDED
 from search.sync import apply_pending_updates
 from stories.models import TranscriptSegment, Visibility
-from tests.factories import PersonFactory, ThemeFactory, UserFactory, make_editor, make_story
+from tests.factories import PersonFactory, StoryPageFactory, ThemeFactory, UserFactory, make_editor
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def stories(settings):
-    settings.ELASTICSEARCH_URL = None
+    settings.STORYBANK_SEARCH_BACKEND = EMBEDDED
     meetings = ThemeFactory(name="Meetings")
     tooling = ThemeFactory(name="Tooling")
     ada = PersonFactory(name="Ada Lovelace", slug="ada-lovelace")
-    standup = make_story(
+    standup = StoryPageFactory(
         title="Stand-up in ten minutes", themes=[meetings], teller=ada, aha="A timer kept the stand-up short."
     )
-    clip = make_story(title="Recorded retro", themes=[meetings], publish=False, source="voice")
+    clip = StoryPageFactory(title="Recorded retro", themes=[meetings], publish=False, source="voice")
     clip.transcript_segments = [
         TranscriptSegment(start=83.4, end=88.0, text="Then the timer rang and we stopped.")
     ]
     clip.save_revision().publish()
-    make_story(title="A linter for the wiki", themes=[tooling])
-    make_story(title="Staff-only timer policy", themes=[meetings], visibility=Visibility.STAFF)
+    StoryPageFactory(title="A linter for the wiki", themes=[tooling])
+    StoryPageFactory(title="Staff-only timer policy", themes=[meetings], visibility=Visibility.STAFF)
     apply_pending_updates()
     return {"standup": standup, "clip": clip}
 
@@ -63,7 +64,7 @@ def test_empty_state_helps_the_reader_on(client, stories):
 
 def test_pagination_links_keep_the_query(client, settings, stories):
     for number in range(12):
-        make_story(title=f"Wiki page {number}", themes=[ThemeFactory(name="Tooling")])
+        StoryPageFactory(title=f"Wiki page {number}", themes=[ThemeFactory(name="Tooling")])
     apply_pending_updates()
     html = client.get("/search/", {"theme": "tooling"}).content.decode()
     assert "13 stories" in html
@@ -71,7 +72,7 @@ def test_pagination_links_keep_the_query(client, settings, stories):
 
 
 def test_search_page_works_before_the_index_exists(client, settings):
-    settings.ELASTICSEARCH_URL = None
+    settings.STORYBANK_SEARCH_BACKEND = EMBEDDED
     response = client.get("/search/", {"q": "anything"})
     assert response.status_code == 200
     assert "Search is being prepared" in response.content.decode()

@@ -4,7 +4,7 @@ import pytest
 
 from search.documents import story_document
 from stories.models import Theme
-from tests.factories import make_story
+from tests.factories import StoryPageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_proposed_theme_is_not_indexed_until_approved():
     approved = Theme.objects.create(name="Onboarding")
     proposed = Theme.objects.create(name="Secret project", is_approved=False)
-    story = make_story(themes=[approved, proposed])
+    story = StoryPageFactory(themes=[approved, proposed])
     assert [theme["slug"] for theme in story_document(story)["themes"]] == ["onboarding"]
     proposed.is_approved = True
     proposed.save()

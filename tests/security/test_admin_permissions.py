@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from stories.models import StoryPage, Visibility
 from stories.workflow import submit_for_review
-from tests.factories import library, make_editor, make_story, make_storyteller
+from tests.factories import StoryPageFactory, library, make_editor, make_storyteller
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +27,14 @@ def bob():
 
 @pytest.fixture
 def alices_draft_in_review(alice):
-    story = make_story(title=SECRET_TITLE, publish=False, owner=alice)
+    story = StoryPageFactory(title=SECRET_TITLE, publish=False, owner=alice)
     submit_for_review(story, alice)
     return story
 
 
 @pytest.fixture
 def staff_only_story(alice):
-    return make_story(title="A live staff-only story", visibility=Visibility.STAFF, owner=alice)
+    return StoryPageFactory(title="A live staff-only story", visibility=Visibility.STAFF, owner=alice)
 
 
 def admin_url(name, story):
@@ -86,7 +86,7 @@ def test_storyteller_never_sees_another_tellers_draft_listed(client, bob, alices
 
 
 def test_storyteller_still_sees_and_edits_their_own_draft(client, alice):
-    story = make_story(title="Alices own draft", publish=False, owner=alice)
+    story = StoryPageFactory(title="Alices own draft", publish=False, owner=alice)
     client.force_login(alice)
     assert (
         "Alices own draft"
@@ -97,7 +97,7 @@ def test_storyteller_still_sees_and_edits_their_own_draft(client, alice):
 
 
 def test_storyteller_has_no_publish_permission_anywhere(alice):
-    story = make_story(publish=False, owner=alice)
+    story = StoryPageFactory(publish=False, owner=alice)
     assert not story.permissions_for_user(alice).can_publish()
     assert not library().permissions_for_user(alice).can_publish_subpage()
 
@@ -208,7 +208,7 @@ def test_a_storyteller_cannot_replace_a_published_cover_in_the_admin(client, ali
     cover = get_image_model().objects.create(
         title="Cover", file=get_test_image_file(), uploaded_by_user=alice
     )
-    make_story(title="Live with a cover", cover_image=cover, owner=alice)
+    StoryPageFactory(title="Live with a cover", cover_image=cover, owner=alice)
     client.force_login(alice)
     client.post(f"/admin/images/{cover.pk}/", {"title": "Replaced"})
     client.post(f"/admin/images/{cover.pk}/delete/")

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from operations.models import WorkerHeartbeat
+from search.backends import forget_backends
 from storybank.env import database_config, env_url
 from storybank.redaction import RedactingFormatter, redact_credentials
 from tests.factories import UserFactory, make_editor
@@ -18,12 +19,9 @@ ES_URL = f"http://elastic:{PASSWORD}@127.0.0.1:9"  # nothing listens on port 9: 
 
 @pytest.fixture
 def unreachable_elasticsearch(settings):
-    from search import service
-
     settings.ELASTICSEARCH_URL = ES_URL
-    service._backends.clear()
     yield
-    service._backends.clear()
+    forget_backends()  # its client holds the unreachable URL
 
 
 def test_public_health_says_only_ok_or_failed_per_part(client, unreachable_elasticsearch):

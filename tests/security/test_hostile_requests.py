@@ -46,13 +46,13 @@ from stories.workflow import submit_for_review
 from tests.factories import (
     OutcomeTypeFactory,
     PersonFactory,
+    StoryPageFactory,
     ThemeFactory,
     UserFactory,
     library,
-    make_story,
     make_storyteller,
 )
-from tests.stories.public_fixtures import add_transcript, attach_clip
+from tests.stories.story_helpers import add_transcript, attach_clip
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -209,11 +209,11 @@ def world(settings):
         PersonFactory(name="Ada Lovelace"),
         OutcomeTypeFactory(),
     )
-    story = make_story(title="Public story", themes=[theme], teller=person, outcome_types=[outcome])
+    story = StoryPageFactory(title="Public story", themes=[theme], teller=person, outcome_types=[outcome])
     attach_clip(story)
     add_transcript(story, [(0.0, 2.0, "Hello."), (83.0, 86.0, "The moment.")])
-    make_story(title="Staff-only story", visibility=Visibility.STAFF)
-    draft = make_story(title="Draft of another teller", publish=False, owner=other_teller)
+    StoryPageFactory(title="Staff-only story", visibility=Visibility.STAFF)
+    draft = StoryPageFactory(title="Draft of another teller", publish=False, owner=other_teller)
     state = submit_for_review(draft, other_teller)
     image = Image.objects.create(title="Cover", file=ImageFile(io.BytesIO(tiny_png()), name="cover.png"))
     document = Document.objects.create(title="Notes")

@@ -40,7 +40,14 @@ from search.query import SearchQuery
 from search.service import search_stories
 from search.sync import apply_pending_updates, enqueue_stories, find_drift
 from stories.models import StoryPage, Theme
-from tests.factories import ThemeFactory, UserFactory, library, make_editor, make_story, make_storyteller
+from tests.factories import (
+    StoryPageFactory,
+    ThemeFactory,
+    UserFactory,
+    library,
+    make_editor,
+    make_storyteller,
+)
 from tests.processes import manage, sqlite_row, start_worker, wait_for
 
 LONG_AGO = timedelta(minutes=10)
@@ -80,11 +87,11 @@ def make_due(story: StoryPage) -> None:
 
 @pytest.mark.django_db
 def test_failing_index_update_is_backed_off_instead_of_retried_at_once(built_index):
-    broken = make_story(title="Broken body")
+    broken = StoryPageFactory(title="Broken body")
     apply_pending_updates()
     poison(broken)
     enqueue_stories([broken.pk], "edited")
-    make_story(title="Healthy neighbour")
+    StoryPageFactory(title="Healthy neighbour")
 
     applied = apply_pending_updates(max_batches=50)  # bounded, so a retry loop shows as a count
 
@@ -101,7 +108,7 @@ def test_failing_index_update_is_backed_off_instead_of_retried_at_once(built_ind
 @pytest.mark.django_db
 def test_update_failing_too_often_is_parked_shown_and_retried(built_index, settings, client):
     settings.SEARCH_UPDATE_MAX_ATTEMPTS = 3
-    broken = make_story(title="Broken body")
+    broken = StoryPageFactory(title="Broken body")
     apply_pending_updates()
     poison(broken)
     enqueue_stories([broken.pk], "edited")
@@ -142,7 +149,7 @@ def test_update_failing_too_often_is_parked_shown_and_retried(built_index, setti
 @pytest.mark.django_db
 def test_a_new_change_to_a_parked_story_still_gets_indexed(built_index, settings):
     settings.SEARCH_UPDATE_MAX_ATTEMPTS = 1
-    story = make_story(title="Once broken")
+    story = StoryPageFactory(title="Once broken")
     apply_pending_updates()
     poison(story)
     enqueue_stories([story.pk], "edited")
@@ -159,8 +166,8 @@ def test_a_new_change_to_a_parked_story_still_gets_indexed(built_index, settings
 
 @pytest.mark.django_db
 def test_one_unreadable_story_never_stops_a_rebuild_and_stays_queued(built_index):
-    broken = make_story(title="Broken body")
-    make_story(title="Healthy neighbour")
+    broken = StoryPageFactory(title="Broken body")
+    StoryPageFactory(title="Healthy neighbour")
     apply_pending_updates()
     poison(broken)
 
@@ -241,8 +248,8 @@ def _site_env(tmp_path: Path) -> dict:
 SETUP_POISONED_SITE = """
 from django.db import connection
 from search.sync import apply_pending_updates, enqueue_stories
-from tests.factories import make_story
-story = make_story(title="Broken body")
+from tests.factories import StoryPageFactory
+story = StoryPageFactory(title="Broken body")
 apply_pending_updates()
 with connection.cursor() as cursor:
     cursor.execute("UPDATE stories_storypage SET body = '[1]' WHERE page_ptr_id = %s", [story.pk])
@@ -415,7 +422,7 @@ def test_imported_stories_are_queued_for_the_worker(built_index, tmp_path):
 @pytest.mark.django_db
 def test_bulk_theme_approval_reaches_the_index(built_index, client):
     proposed = ThemeFactory(name="Hackathons", is_approved=False)
-    story = make_story(title="Weekend hackathon", themes=[ThemeFactory(name="Events"), proposed])
+    story = StoryPageFactory(title="Weekend hackathon", themes=[ThemeFactory(name="Events"), proposed])
     apply_pending_updates()
     client.force_login(make_editor())
     url = reverse("wagtail_bulk_action", args=("stories", "theme", "approve_themes"))
@@ -433,7 +440,7 @@ def test_bulk_theme_approval_reaches_the_index(built_index, client):
 @pytest.mark.django_db
 def test_bulk_publish_and_bulk_theme_delete_reach_the_index(built_index, client):
     drafts = [
-        make_story(title=f"Draft about rotas {n}", themes=[ThemeFactory(name="Rotas")], publish=False)
+        StoryPageFactory(title=f"Draft about rotas {n}", themes=[ThemeFactory(name="Rotas")], publish=False)
         for n in range(2)
     ]
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))

@@ -13,8 +13,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 
-from tests.factories import UserFactory, make_story
-from tests.stories.public_fixtures import add_transcript, attach_clip
+from tests.factories import StoryPageFactory, UserFactory
+from tests.stories.story_helpers import add_transcript, attach_clip
 
 pytestmark = pytest.mark.django_db
 
@@ -58,12 +58,12 @@ def test_search_api_with_a_superscript_digit_per_page_answers_400_in_json(client
 
 
 def test_library_with_a_superscript_digit_year_answers_400_saying_why(client):
-    make_story(title="Some story")
+    StoryPageFactory(title="Some story")
     assert_refused(client.get("/stories/", {"year": "²"}), "year")
 
 
 def test_library_with_arabic_indic_digits_for_a_page_answers_400(client):
-    make_story(title="Some story")
+    StoryPageFactory(title="Some story")
     assert_refused(client.get("/stories/", {"page": "١٢"}), "page")
 
 
@@ -110,19 +110,19 @@ def test_wagtail_api_search_with_a_nul_character_answers_400(client):
 
 
 def test_story_link_with_arabic_indic_digits_for_a_start_time_answers_400(client):
-    story = make_story(title="Jump in")
+    story = StoryPageFactory(title="Jump in")
     attach_clip(story)
     assert_refused(client.get(story.url, {"t": "١٢"}), "t")
 
 
 def test_transcript_download_with_an_unreadable_inline_flag_answers_400(client):
-    story = make_story(title="Spoken")
+    story = StoryPageFactory(title="Spoken")
     add_transcript(story, [(0.0, 2.0, "Hello.")])
     assert_refused(client.get(f"/stories/{story.pk}/transcript.vtt", {"inline": "²"}), "inline")
 
 
 def test_unknown_theme_on_the_library_is_still_reported_in_the_page(client):
-    make_story(title="Some story")
+    StoryPageFactory(title="Some story")
     response = client.get("/stories/", {"theme": "no-such-theme"})
     assert response.status_code == 200
     assert "There is no theme “no-such-theme”." in response.content.decode()
@@ -223,7 +223,7 @@ def test_admin_search_with_a_stray_double_quote_never_answers_500(editor_client)
     """SQLite's full-text syntax refuses a stray quote (400 with the reason); PostgreSQL searches it."""
     from django.db import connection
 
-    make_story(title="Some story")
+    StoryPageFactory(title="Some story")
     response = editor_client.get("/admin/pages/", {"q": 'price"list'})
     if connection.vendor == "sqlite":
         assert_refused(response, "q")
@@ -241,12 +241,12 @@ def test_admin_list_page_past_the_last_answers_404_not_500(editor_client):
 
 
 def test_admin_action_with_a_next_that_is_no_path_answers_400(editor_client):
-    story = make_story(title="Some story")
+    story = StoryPageFactory(title="Some story")
     assert_refused(editor_client.post(f"/admin/pages/{story.pk}/lock/", {"next": "²"}), "next")
 
 
 def test_admin_form_sent_without_its_management_fields_answers_400_saying_which(editor_client):
-    story = make_story(title="Some story")
+    story = StoryPageFactory(title="Some story")
     response = editor_client.post(f"/admin/pages/{story.pk}/edit/", {"title": "Changed"})
     assert response.status_code == 400
     assert "missing the field" in reason_of(response)

@@ -18,7 +18,7 @@ from wagtail.rich_text import RichText
 
 from search.sync import apply_pending_updates
 from stories.models import Clip, TranscriptSegment, Visibility
-from tests.factories import PersonFactory, ThemeFactory, make_story, make_storyteller
+from tests.factories import PersonFactory, StoryPageFactory, ThemeFactory, make_storyteller
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def story_with_files(kind: str, seed: int, owner, theme, helper):
     clip.file.save(f"{kind}.wav", ContentFile(f"CLIP-{kind}-".encode() * 64), save=True)
     document = get_document_model().objects.create(title=f"notes-{kind}", uploaded_by_user=owner)
     document.file.save(f"notes-{kind}.txt", ContentFile(f"DOCUMENT-{kind}-secret".encode() * 8))
-    story = make_story(
+    story = StoryPageFactory(
         title=f"The {word} story",
         aha=f"Everyone learned about {word} that day.",
         themes=[theme],
@@ -74,7 +74,7 @@ def library_with_secrets(settings):
     settings.ELASTICSEARCH_URL = None
     alice = make_storyteller("alice")
     theme = ThemeFactory(name="Secret keeping", is_approved=True)
-    control = make_story(title="A public story anyone may read", themes=[theme])
+    control = StoryPageFactory(title="A public story anyone may read", themes=[theme])
     hidden = {}
     for seed, kind in enumerate(KINDS, start=1):
         helper = PersonFactory(name=f"Hidden Helper {kind.title()}")
@@ -209,6 +209,8 @@ def test_an_unapproved_theme_is_named_in_no_feed_or_api(client):
     from tests.factories import ThemeFactory
 
     proposed = ThemeFactory(name="Proposed Zanzibar theme", is_approved=False)
-    make_story(title="Published with a proposed theme", themes=[ThemeFactory(name="Approved"), proposed])
+    StoryPageFactory(
+        title="Published with a proposed theme", themes=[ThemeFactory(name="Approved"), proposed]
+    )
     for url in ("/feeds/stories/", "/api/v2/pages/?type=stories.StoryPage&fields=theme_names"):
         assert b"Zanzibar" not in client.get(url).content, url

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from stories.models import Clip
-from tests.factories import make_story
+from tests.factories import StoryPageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def draft_clip():
     clip = Clip(original_name="draft.wav")
     clip.file.save("draft.wav", ContentFile(b"DRAFT-AUDIO" * 50), save=True)
-    make_story(clip=clip, publish=False)
+    StoryPageFactory(clip=clip, publish=False)
     return clip
 
 
@@ -21,7 +21,7 @@ def draft_clip():
 def public_clip():
     clip = Clip(original_name="public.wav")
     clip.file.save("public.wav", ContentFile(b"PUBLIC-AUDIO" * 50), save=True)
-    make_story(clip=clip)
+    StoryPageFactory(clip=clip)
     return clip
 
 

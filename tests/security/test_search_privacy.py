@@ -16,7 +16,7 @@ from search.query import SearchQuery
 from search.service import search_stories, suggest
 from search.sync import apply_pending_updates
 from stories.models import StoryPage, Visibility
-from tests.factories import PersonFactory, ThemeFactory, UserFactory, make_story
+from tests.factories import PersonFactory, StoryPageFactory, ThemeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +33,8 @@ def pricing_story(embedded):
     """A public story whose theme and teller appear nowhere else, indexed."""
     grace = PersonFactory(name="Grace Hopper", slug="grace-hopper")
     pricing = ThemeFactory(name="Pricing")
-    story = make_story(title="Secret pricing experiment", themes=[pricing], teller=grace)
-    make_story(title="An unrelated public story", themes=[ThemeFactory(name="Meetings")])
+    story = StoryPageFactory(title="Secret pricing experiment", themes=[pricing], teller=grace)
+    StoryPageFactory(title="An unrelated public story", themes=[ThemeFactory(name="Meetings")])
     apply_pending_updates()
     return story
 
@@ -91,8 +91,8 @@ def test_autocomplete_forgets_a_story_turned_staff_only_at_once(pricing_story):
 def test_filter_on_a_proposed_theme_or_a_person_only_in_a_draft_names_neither(embedded, client):
     ThemeFactory(name="Secret project", slug="secret-project", is_approved=False)
     dana = PersonFactory(name="Dana Draftonly", slug="dana-draftonly")
-    make_story(title="Unfinished draft", teller=dana, publish=False)
-    make_story(title="Published story", themes=[ThemeFactory(name="Meetings")])
+    StoryPageFactory(title="Unfinished draft", teller=dana, publish=False)
+    StoryPageFactory(title="Published story", themes=[ThemeFactory(name="Meetings")])
     apply_pending_updates()
 
     asked = client.get("/api/search/", {"theme": "secret-project", "person": "dana-draftonly"})
@@ -111,7 +111,9 @@ def test_filter_on_a_proposed_theme_or_a_person_only_in_a_draft_names_neither(em
 
 def test_person_only_in_staff_stories_is_not_named_to_anonymous_readers(embedded, client):
     ines = PersonFactory(name="Ines Insider", slug="ines-insider")
-    make_story(title="Staff-only story", teller=ines, themes=[ThemeFactory()], visibility=Visibility.STAFF)
+    StoryPageFactory(
+        title="Staff-only story", teller=ines, themes=[ThemeFactory()], visibility=Visibility.STAFF
+    )
     apply_pending_updates()
 
     anonymous = client.get("/api/search/", {"person": "ines-insider"})
@@ -124,7 +126,7 @@ def test_person_only_in_staff_stories_is_not_named_to_anonymous_readers(embedded
 
 def test_story_published_with_only_a_proposed_theme_never_shows_that_theme(embedded, client):
     proposed = ThemeFactory(name="Secret project", slug="secret-project", is_approved=False)
-    make_story(title="Story with a proposed theme", themes=[proposed])
+    StoryPageFactory(title="Story with a proposed theme", themes=[proposed])
     apply_pending_updates()
 
     api = client.get("/api/search/", {"q": "proposed"})

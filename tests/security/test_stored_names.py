@@ -7,10 +7,9 @@ from django.core.files.base import ContentFile
 
 from capture.drafting import save_poster_image
 from stories.models import Clip, StoryPage
-from tests.capture.form_fixtures import image_bytes, story_data
+from tests.capture.form_data import image_bytes, story_data
 from tests.factories import UserFactory
 
-pytest_plugins = ["tests.capture.form_fixtures"]
 pytestmark = pytest.mark.django_db
 
 RANDOM_NAME = re.compile(r"^(clips|original_images|images|documents)/[A-Za-z0-9]{22}\.[a-z0-9]+$")

@@ -28,10 +28,8 @@ from capture.models import ClipSubmission, SubmissionState
 from capture.tasks import process_submission
 from stories.models import Clip, StoryPage
 from tests.capture.fixtures.speech import as_upload, ffmpeg, speak, video_with_speech
-from tests.capture.form_fixtures import story_data
-from tests.factories import UserFactory, make_editor, make_story
-
-pytest_plugins = ["tests.capture.form_fixtures"]
+from tests.capture.form_data import story_data
+from tests.factories import StoryPageFactory, UserFactory, make_editor
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -171,7 +169,7 @@ def test_clips_sent_count_against_the_share_form_too(client, teller, spoken, set
 @pytest.mark.django_db
 def test_a_clip_that_became_a_story_counts_once(client, teller, spoken, settings):
     settings.STORY_RATE_LIMIT_PER_HOUR = 2
-    story = make_story(title="Told by clip", publish=False)
+    story = StoryPageFactory(title="Told by clip", publish=False)
     StoryPage.objects.filter(pk=story.pk).update(owner=teller)
     ClipSubmission.objects.create(submitter=teller, state=SubmissionState.DRAFTED, story=story)
     assert post_clip(client, spoken).status_code == 303

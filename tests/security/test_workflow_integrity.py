@@ -5,11 +5,10 @@ from django.urls import reverse
 from wagtail.models import WorkflowState
 
 from stories.models import StoryPage, Visibility
-from tests.capture.form_fixtures import story_data
+from tests.capture.form_data import story_data
 from tests.factories import ThemeFactory
 from tests.stories.test_admin import story_form
 
-pytest_plugins = ["tests.capture.form_fixtures"]
 pytestmark = pytest.mark.django_db
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.utils.dateparse import parse_datetime
 
-from tests.factories import make_story
-from tests.stories.public_fixtures import *  # noqa: F403  (pytest fixtures: ada, pricing, signed_in_client…)
-from tests.stories.public_fixtures import add_transcript
+from stories import schema
+from tests.factories import StoryPageFactory
+from tests.stories.story_helpers import add_transcript
 
 pytestmark = pytest.mark.django_db
 STORIES = "/api/v2/pages/?type=stories.StoryPage&fields=*"
@@ -14,7 +15,7 @@ STORIES = "/api/v2/pages/?type=stories.StoryPage&fields=*"
 
 @pytest.fixture
 def stories(pricing, time_saved, ada):
-    public = make_story(
+    public = StoryPageFactory(
         title="Public",
         themes=[pricing],
         outcome_types=[time_saved],
@@ -23,8 +24,8 @@ def stories(pricing, time_saved, ada):
         impact_unit="days saved",
     )
     add_transcript(public, [(0, 2, "First words."), (2, 4, "Second words.")])
-    staff = make_story(title="Staff only", visibility="staff")
-    draft = make_story(title="Draft", publish=False)
+    staff = StoryPageFactory(title="Staff only", visibility="staff")
+    draft = StoryPageFactory(title="Draft", publish=False)
     return public, staff, draft
 
 
@@ -43,6 +44,28 @@ def test_api_exposes_story_fields(client, stories):
     assert item["impact"] == "3 days saved"
     assert item["visibility"] == "public"
     assert item["transcript_text"] == "First words. Second words."
+
+
+def test_api_shows_exactly_the_fields_the_schema_declares(client, stories):
+    public, _staff, _draft = stories
+    item = client.get(f"/api/v2/pages/{public.pk}/").json()
+    assert [key for key in item if key not in ("id", "meta", "title")] == schema.api_names()
+
+
+def test_a_field_added_to_the_schema_reaches_the_api(client, stories, monkeypatch):
+    public, _staff, _draft = stories
+    detail = f"/api/v2/pages/{public.pk}/"
+    assert "last_published_at" not in client.get(detail).json()
+
+    extra = schema.StoryField(
+        "last_published_at", schema.Kind.DATE, "Last published", api_name="last_published_at"
+    )
+    monkeypatch.setattr(schema, "STORY_FIELDS", (*schema.STORY_FIELDS, extra))
+
+    shown = client.get(detail).json()["last_published_at"]
+    assert parse_datetime(shown) == public.last_published_at
+    listed = client.get(STORIES).json()["items"][0]
+    assert parse_datetime(listed["last_published_at"]) == public.last_published_at
 
 
 def test_anonymous_api_listing_has_public_stories_only(client, stories):

@@ -9,7 +9,8 @@ from PIL import Image as PILImage
 from wagtail.images import get_image_model
 from wagtail.models import WorkflowState
 
-from stories.demo import OUTCOME_TYPES, THEMES, draw_cover
+from stories.demo import OUTCOME_TYPES, THEMES, draw_cover, fixture
+from stories.importing import record_columns
 from stories.models import HelpfulVote, OutcomeType, Person, StoryPage, Theme
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +93,18 @@ def test_covers_are_pleasant_abstract_images_in_theme_colours():
     assert red > blue  # Innovation is warm
     red, green, blue = other.resize((1, 1)).getpixel((0, 0))
     assert blue > red  # Remote collaboration is cool
+
+
+def test_each_demo_story_has_one_revision_that_shows_its_cover(demo):
+    for story in StoryPage.objects.filter(external_id__startswith="demo-"):
+        assert story.revisions.count() == 1
+        assert story.latest_revision.content["cover_image"] == story.cover_image_id is not None
+        assert story.latest_revision.as_object().helpful_count == story.helpful_count
+
+
+def test_demo_stories_are_data_in_the_importers_format():
+    stories = fixture("stories")
+
+    assert len(stories) == 44 and len(fixture("people")) == 18
+    assert [story["external_id"] for story in stories if story.get("in_review")] == ["demo-043", "demo-044"]
+    assert all(set(story) - {"helpful", "in_review"} <= set(record_columns()) for story in stories)

@@ -6,8 +6,7 @@ import pytest
 from django.test import Client
 
 from stories.models import HelpfulVote, StoryPage
-from tests.factories import UserFactory, make_story
-from tests.stories.public_fixtures import *  # noqa: F403  (pytest fixtures: ada, pricing, signed_in_client…)
+from tests.factories import StoryPageFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -15,7 +14,7 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 
 @pytest.fixture
 def story():
-    return make_story(title="Helpful story")
+    return StoryPageFactory(title="Helpful story")
 
 
 def vote(client, story, **headers):
@@ -90,7 +89,7 @@ def test_vote_is_post_only(signed_in_client, story):
 
 
 def test_cannot_vote_on_a_story_the_reader_cannot_see(signed_in_client):
-    draft = make_story(title="Draft", publish=False)
+    draft = StoryPageFactory(title="Draft", publish=False)
     assert vote(signed_in_client, draft, **JSON).status_code == 404
     assert HelpfulVote.objects.count() == 0
 

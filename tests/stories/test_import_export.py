@@ -15,7 +15,7 @@ from stories.importing import (
     refresh_admin_search,
 )
 from stories.models import OutcomeType, Person, StoryIndexPage, StoryPage, Theme
-from tests.factories import PersonFactory, ThemeFactory, make_story
+from tests.factories import PersonFactory, StoryPageFactory, ThemeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_jsonl_import_creates_a_published_story_with_people_themes_and_outcomes(
 
 
 def test_imported_pages_are_sound_tree_nodes():
-    make_story(title="Made in the admin")
+    StoryPageFactory(title="Made in the admin")
     import_stories(io.StringIO("\n".join(json.dumps(dict(GOOD_LINE, external_id=f"x{n}")) for n in range(5))))
 
     library = StoryIndexPage.objects.get()
@@ -168,7 +168,7 @@ def test_existing_people_and_themes_are_reused_by_name_and_slug(tmp_path):
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_export_then_import_round_trips_every_field(tmp_path, fmt):
     import_stories(write_jsonl(tmp_path, [GOOD_LINE]))
-    make_story(
+    StoryPageFactory(
         title="Written in the admin; with a semicolon",
         themes=[ThemeFactory(name="Onboarding")],
         teller=PersonFactory(name="Grace Mensah", email=None),
@@ -190,7 +190,7 @@ def test_export_then_import_round_trips_every_field(tmp_path, fmt):
 
 
 def test_reimporting_an_export_into_the_same_site_changes_nothing(tmp_path):
-    make_story(title="Written in the admin", themes=[ThemeFactory()])
+    StoryPageFactory(title="Written in the admin", themes=[ThemeFactory()])
     exported = io.StringIO()
     export_stories(exported)
 
@@ -242,3 +242,50 @@ def test_imported_stories_become_findable_in_the_admin_search(tmp_path):
     assert [page.title for page in Page.objects.search("pallets leaning")] == [
         "Pallets leaning after deliveries"
     ]
+
+
+def test_every_imported_story_gets_a_first_revision(tmp_path):
+    import_stories(write_jsonl(tmp_path, [GOOD_LINE, dict(GOOD_LINE, external_id="crm-2", publish=False)]))
+
+    live, draft = StoryPage.objects.get(external_id="crm-1"), StoryPage.objects.get(external_id="crm-2")
+    assert live.revisions.count() == 1 and live.live_revision == live.latest_revision
+    assert draft.revisions.count() == 1 and draft.live_revision is None
+    assert draft.latest_revision.as_object().title == GOOD_LINE["title"]
+    assert sorted(live.latest_revision.content["themes"]) == sorted(theme.pk for theme in live.themes.all())
+
+
+def test_an_updated_story_gets_a_new_revision_and_an_unchanged_one_none(tmp_path):
+    import_stories(write_jsonl(tmp_path, [GOOD_LINE]))
+    import_stories(write_jsonl(tmp_path, [GOOD_LINE], name="same.jsonl"))
+    first = StoryPage.objects.get(external_id="crm-1").latest_revision
+
+    import_stories(write_jsonl(tmp_path, [dict(GOOD_LINE, title="A better title")], name="changed.jsonl"))
+
+    story = StoryPage.objects.get(external_id="crm-1")
+    assert story.revisions.count() == 2
+    assert story.latest_revision != first and story.live_revision == story.latest_revision
+    assert story.latest_revision.as_object().title == "A better title"
+
+
+def test_errors_keep_their_wording(tmp_path):
+    lines = [
+        dict(GOOD_LINE, title=""),
+        dict(GOOD_LINE, external_id="x" * 101),
+        dict(GOOD_LINE, impact_value="lots"),
+        dict(GOOD_LINE, teller={"name": "", "email": "a@example.org"}),
+        dict(GOOD_LINE, teller={"name": "Amara", "email": "nope"}),
+        dict(GOOD_LINE, featured="maybe"),
+        dict(GOOD_LINE, people="Jonas", themes=42),
+    ]
+
+    report = import_stories(write_jsonl(tmp_path, lines))
+
+    assert dict(report.errors) == {
+        1: "title is missing",
+        2: "external_id is longer than 100 characters",
+        3: "impact_value 'lots' is not a number",
+        4: "teller_email is given without the teller's name",
+        5: "teller_email 'nope' is not an e-mail address",
+        6: "featured must be true or false, not 'maybe'",
+        7: "themes must be a list (or ';'-separated text)",
+    }

@@ -3,13 +3,13 @@
 import pytest
 
 from stories.models import StoryPage
-from tests.factories import ThemeFactory, library, make_story
+from tests.factories import StoryPageFactory, ThemeFactory, library
 
 pytestmark = pytest.mark.django_db
 
 
 def test_story_without_theme_or_consent_lists_both_problems():
-    story = make_story(publish=False)
+    story = StoryPageFactory(publish=False)
     story.consent = False
 
     problems = story.publish_problems()
@@ -20,13 +20,13 @@ def test_story_without_theme_or_consent_lists_both_problems():
 
 
 def test_story_with_theme_and_consent_has_no_problems():
-    story = make_story(publish=False, themes=[ThemeFactory()])
+    story = StoryPageFactory(publish=False, themes=[ThemeFactory()])
 
     assert story.publish_problems() == []
 
 
 def test_problems_check_unsaved_values_from_an_editor():
-    story = make_story(publish=False)
+    story = StoryPageFactory(publish=False)
     theme = ThemeFactory()
 
     assert story.publish_problems(themes=[theme], consent=True) == []
@@ -47,7 +47,7 @@ def test_a_draft_without_themes_or_consent_still_saves():
 
 def test_publish_problems_read_a_revision_with_its_themes():
     theme = ThemeFactory()
-    story = make_story(publish=False)
+    story = StoryPageFactory(publish=False)
     story.themes.set([theme])
     story.save_revision()
 

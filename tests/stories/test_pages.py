@@ -9,9 +9,8 @@ import pytest
 from wagtail.rich_text import RichText
 
 from stories.models import Clip, StoryPage
-from tests.factories import OutcomeTypeFactory, PersonFactory, make_story
-from tests.stories.public_fixtures import *  # noqa: F403  (pytest fixtures: ada, pricing, signed_in_client…)
-from tests.stories.public_fixtures import add_transcript, attach_clip, days_ago, set_published
+from tests.factories import OutcomeTypeFactory, PersonFactory, StoryPageFactory
+from tests.stories.story_helpers import add_transcript, attach_clip, days_ago, set_published
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +24,8 @@ def titles_in(html: str) -> list[str]:
 
 
 def test_home_shows_featured_and_recent_stories_and_search_box(client, pricing):
-    make_story(title="The featured one", featured=True, themes=[pricing])
-    make_story(title="A recent one")
+    StoryPageFactory(title="The featured one", featured=True, themes=[pricing])
+    StoryPageFactory(title="A recent one")
     html = client.get("/").content.decode()
     assert 'id="featured-heading"' in html
     featured_section = html.split('id="featured-heading"')[1].split('id="recent-heading"')[0]
@@ -37,8 +36,8 @@ def test_home_shows_featured_and_recent_stories_and_search_box(client, pricing):
 
 
 def test_home_lists_themes_with_story_counts(client, pricing, onboarding):
-    make_story(title="One", themes=[pricing])
-    make_story(title="Two", themes=[pricing, onboarding])
+    StoryPageFactory(title="One", themes=[pricing])
+    StoryPageFactory(title="Two", themes=[pricing, onboarding])
     html = client.get("/").content.decode()
     assert re.search(r'href="/themes/pricing/">Pricing <span class="count"[^>]*>2</span>', html)
     assert re.search(r'href="/themes/onboarding/">Onboarding <span class="count"[^>]*>1</span>', html)
@@ -48,9 +47,9 @@ def test_home_ranks_most_helpful_stories_by_votes(client):
     from stories.helpful import toggle_helpful_vote
     from tests.factories import UserFactory
 
-    loved = make_story(title="Loved by two")
-    liked = make_story(title="Liked by one")
-    make_story(title="Nobody voted")
+    loved = StoryPageFactory(title="Loved by two")
+    liked = StoryPageFactory(title="Liked by one")
+    StoryPageFactory(title="Nobody voted")
     first, second = UserFactory(), UserFactory()
     toggle_helpful_vote(loved, first)
     toggle_helpful_vote(loved, second)
@@ -73,7 +72,7 @@ def test_empty_home_invites_the_first_story(client):
 
 def test_library_lists_newest_first_twelve_per_page_with_accessible_pagination(client):
     for number in range(14):
-        set_published(make_story(title=f"Story number {number:02d}"), days_ago(30 - number))
+        set_published(StoryPageFactory(title=f"Story number {number:02d}"), days_ago(30 - number))
     first_page = client.get("/stories/").content.decode()
     assert titles_in(first_page)[:2] == ["Story number 13", "Story number 12"]
     assert len(titles_in(first_page)) == 12
@@ -88,21 +87,21 @@ def test_library_lists_newest_first_twelve_per_page_with_accessible_pagination(c
 
 def test_library_pagination_keeps_the_filters_in_its_links(client, pricing):
     for number in range(13):
-        make_story(title=f"Priced {number}", themes=[pricing])
+        StoryPageFactory(title=f"Priced {number}", themes=[pricing])
     html = client.get("/stories/?theme=pricing").content.decode()
     assert 'href="?theme=pricing&amp;page=2" rel="next"' in html
 
 
 def test_library_out_of_range_page_shows_the_last_page(client):
-    make_story(title="Only story")
+    StoryPageFactory(title="Only story")
     response = client.get("/stories/?page=99")
     assert response.status_code == 200
     assert titles_in(response.content.decode()) == ["Only story"]
 
 
 def test_library_filters_by_theme(client, pricing, onboarding):
-    make_story(title="About prices", themes=[pricing])
-    make_story(title="About newcomers", themes=[onboarding])
+    StoryPageFactory(title="About prices", themes=[pricing])
+    StoryPageFactory(title="About newcomers", themes=[onboarding])
     html = client.get("/stories/?theme=pricing").content.decode()
     assert titles_in(html) == ["About prices"]
     assert "1 story match" in html
@@ -111,24 +110,24 @@ def test_library_filters_by_theme(client, pricing, onboarding):
 
 
 def test_library_person_filter_finds_stories_they_told_and_helped_in(client, ada, grace):
-    make_story(title="Told by Ada", teller=ada)
-    make_story(title="Ada helped", teller=grace, people=[ada])
-    make_story(title="Grace alone", teller=grace)
+    StoryPageFactory(title="Told by Ada", teller=ada)
+    StoryPageFactory(title="Ada helped", teller=grace, people=[ada])
+    StoryPageFactory(title="Grace alone", teller=grace)
     html = client.get("/stories/?person=ada-lovelace").content.decode()
     assert sorted(titles_in(html)) == ["Ada helped", "Told by Ada"]
 
 
 def test_library_filters_by_outcome_and_year_together(client, time_saved):
-    make_story(title="Saved time in 2024", outcome_types=[time_saved], occurred_on=dt.date(2024, 3, 1))
-    make_story(title="Saved time in 2025", outcome_types=[time_saved], occurred_on=dt.date(2025, 3, 1))
-    make_story(title="Other 2024", occurred_on=dt.date(2024, 5, 1))
+    StoryPageFactory(title="Saved time in 2024", outcome_types=[time_saved], occurred_on=dt.date(2024, 3, 1))
+    StoryPageFactory(title="Saved time in 2025", outcome_types=[time_saved], occurred_on=dt.date(2025, 3, 1))
+    StoryPageFactory(title="Other 2024", occurred_on=dt.date(2024, 5, 1))
     html = client.get("/stories/?outcome=time-saved&year=2024").content.decode()
     assert titles_in(html) == ["Saved time in 2024"]
     assert '<option value="2024" selected>2024 (1)</option>' in html
 
 
 def test_library_filter_controls_offer_every_theme_person_outcome_and_year(client, pricing, ada, time_saved):
-    make_story(
+    StoryPageFactory(
         title="Full",
         themes=[pricing],
         teller=ada,
@@ -144,7 +143,7 @@ def test_library_filter_controls_offer_every_theme_person_outcome_and_year(clien
 
 
 def test_library_with_no_match_shows_a_helpful_empty_state(client, pricing, onboarding):
-    make_story(title="About prices", themes=[pricing])
+    StoryPageFactory(title="About prices", themes=[pricing])
     html = client.get("/stories/?theme=pricing&year=1999").content.decode()
     assert titles_in(html) == []
     assert "No stories match these filters." in html
@@ -152,7 +151,7 @@ def test_library_with_no_match_shows_a_helpful_empty_state(client, pricing, onbo
 
 
 def test_library_explains_an_unknown_theme_instead_of_showing_everything(client):
-    make_story(title="Some story")
+    StoryPageFactory(title="Some story")
     html = client.get("/stories/?theme=no-such-theme").content.decode()
     assert titles_in(html) == []
     assert "There is no theme “no-such-theme”." in html
@@ -167,7 +166,7 @@ def test_empty_library_says_so(client):
 
 
 def test_story_page_shows_every_field(client, pricing, time_saved, ada, grace):
-    story = make_story(
+    story = StoryPageFactory(
         title="Pricing page rewrite",
         teller=ada,
         people=[grace],
@@ -201,13 +200,13 @@ def test_story_page_shows_every_field(client, pricing, time_saved, ada, grace):
 
 
 def test_staff_only_story_carries_a_visibility_badge(signed_in_client):
-    story = make_story(title="Internal", visibility="staff")
+    story = StoryPageFactory(title="Internal", visibility="staff")
     html = signed_in_client.get(story.url).content.decode()
     assert '<span class="badge badge--staff"' in html
 
 
 def test_story_with_audio_clip_shows_player_and_clickable_timed_transcript(client):
-    story = make_story(title="Told aloud")
+    story = StoryPageFactory(title="Told aloud")
     attach_clip(story)
     add_transcript(story, [(0.0, 4.2, "It started with a question."), (83.0, 88.5, "Then it clicked.")])
     html = client.get(story.url).content.decode()
@@ -225,7 +224,7 @@ def test_story_with_audio_clip_shows_player_and_clickable_timed_transcript(clien
 
 
 def test_story_link_with_t_passes_the_start_time_to_the_player(client):
-    story = make_story(title="Jump in")
+    story = StoryPageFactory(title="Jump in")
     attach_clip(story)
     add_transcript(story, [(0.0, 4.0, "Start."), (83.0, 86.0, "The moment.")])
     html = client.get(f"{story.url}?t=83").content.decode()
@@ -236,14 +235,14 @@ def test_story_link_with_t_passes_the_start_time_to_the_player(client):
 
 @pytest.mark.parametrize(("given", "expected"), [("1m23s", "83"), ("1:23", "83"), ("83.5", "83.5")])
 def test_story_link_accepts_readable_start_times(client, given, expected):
-    story = make_story(title="Readable times")
+    story = StoryPageFactory(title="Readable times")
     attach_clip(story)
     html = client.get(f"{story.url}?t={given}").content.decode()
     assert f'data-start-time="{expected}"' in html
 
 
 def test_story_link_ignores_a_malformed_start_time(client):
-    story = make_story(title="Bad time")
+    story = StoryPageFactory(title="Bad time")
     attach_clip(story)
     response = client.get(f"{story.url}?t=soon")
     assert response.status_code == 200
@@ -251,7 +250,7 @@ def test_story_link_ignores_a_malformed_start_time(client):
 
 
 def test_video_clip_gets_webvtt_captions_track_from_the_transcript(client):
-    story = make_story(title="On camera")
+    story = StoryPageFactory(title="On camera")
     attach_clip(story, kind=Clip.MediaKind.VIDEO, name="clip.mp4")
     add_transcript(story, [(1.0, 3.0, "Hello there.")])
     html = client.get(story.url).content.decode()
@@ -260,7 +259,7 @@ def test_video_clip_gets_webvtt_captions_track_from_the_transcript(client):
 
 
 def test_story_offers_transcript_downloads_in_three_formats(client):
-    story = make_story(title="Downloadable")
+    story = StoryPageFactory(title="Downloadable")
     attach_clip(story)
     add_transcript(story, [(0.0, 1.0, "Words.")])
     html = client.get(story.url).content.decode()
@@ -271,9 +270,9 @@ def test_story_offers_transcript_downloads_in_three_formats(client):
 
 
 def test_story_page_links_previous_and_next_in_library_order(client):
-    older = set_published(make_story(title="Older story"), days_ago(3))
-    middle = set_published(make_story(title="Middle story"), days_ago(2))
-    newer = set_published(make_story(title="Newer story"), days_ago(1))
+    older = set_published(StoryPageFactory(title="Older story"), days_ago(3))
+    middle = set_published(StoryPageFactory(title="Middle story"), days_ago(2))
+    newer = set_published(StoryPageFactory(title="Newer story"), days_ago(1))
     html = client.get(middle.url).content.decode()
     assert re.search(rf'rel="prev" href="{newer.url}">.*Newer story', html)
     assert re.search(rf'rel="next" href="{older.url}">.*Older story', html)
@@ -282,9 +281,9 @@ def test_story_page_links_previous_and_next_in_library_order(client):
 
 
 def test_story_page_shows_related_stories_on_shared_themes(client, pricing, onboarding):
-    story = make_story(title="Main story", themes=[pricing])
-    make_story(title="Also about pricing", themes=[pricing])
-    make_story(title="About onboarding", themes=[onboarding])
+    story = StoryPageFactory(title="Main story", themes=[pricing])
+    StoryPageFactory(title="Also about pricing", themes=[pricing])
+    StoryPageFactory(title="About onboarding", themes=[onboarding])
     html = client.get(story.url).content.decode()
     related = html.split('id="related-heading"')[1]
     assert "Also about pricing" in related
@@ -294,9 +293,9 @@ def test_story_page_shows_related_stories_on_shared_themes(client, pricing, onbo
 
 
 def test_theme_page_lists_its_stories_and_who_knows_about_it(client, pricing, ada, grace):
-    make_story(title="Ada on prices", themes=[pricing], teller=ada)
-    make_story(title="Ada again", themes=[pricing], teller=ada, people=[grace])
-    make_story(title="Not about prices", teller=grace)
+    StoryPageFactory(title="Ada on prices", themes=[pricing], teller=ada)
+    StoryPageFactory(title="Ada again", themes=[pricing], teller=ada, people=[grace])
+    StoryPageFactory(title="Not about prices", teller=grace)
     html = client.get("/themes/pricing/").content.decode()
     assert "<h1>Pricing</h1>" in html
     assert "How we set and explain prices." in html
@@ -316,8 +315,8 @@ def test_unknown_or_unapproved_theme_page_is_not_found(client):
 
 
 def test_outcome_page_lists_its_stories(client, time_saved, pricing):
-    make_story(title="Faster close", outcome_types=[time_saved], themes=[pricing])
-    make_story(title="Other outcome", outcome_types=[OutcomeTypeFactory(name="Revenue won")])
+    StoryPageFactory(title="Faster close", outcome_types=[time_saved], themes=[pricing])
+    StoryPageFactory(title="Other outcome", outcome_types=[OutcomeTypeFactory(name="Revenue won")])
     html = client.get("/outcomes/time-saved/").content.decode()
     assert "<h1>Time saved</h1>" in html
     assert titles_in(html) == ["Faster close"]
@@ -326,7 +325,7 @@ def test_outcome_page_lists_its_stories(client, time_saved, pricing):
 
 def test_people_directory_lists_everyone_with_stories(client, ada, grace):
     PersonFactory(name="Nobody Yet")
-    make_story(title="Ada's", teller=ada, people=[grace])
+    StoryPageFactory(title="Ada's", teller=ada, people=[grace])
     html = client.get("/people/").content.decode()
     assert '<a href="/people/ada-lovelace/">Ada Lovelace</a>' in html
     assert '<a href="/people/grace-hopper/">Grace Hopper</a>' in html
@@ -334,10 +333,10 @@ def test_people_directory_lists_everyone_with_stories(client, ada, grace):
 
 
 def test_people_directory_ranks_who_knows_about_a_theme(client, pricing, onboarding, ada, grace):
-    make_story(title="G1", themes=[pricing], teller=grace)
-    make_story(title="G2", themes=[pricing], teller=ada, people=[grace])
-    make_story(title="G3", themes=[pricing], teller=grace)
-    make_story(title="A1", themes=[onboarding], teller=ada)
+    StoryPageFactory(title="G1", themes=[pricing], teller=grace)
+    StoryPageFactory(title="G2", themes=[pricing], teller=ada, people=[grace])
+    StoryPageFactory(title="G3", themes=[pricing], teller=grace)
+    StoryPageFactory(title="A1", themes=[onboarding], teller=ada)
     html = client.get("/people/?theme=pricing").content.decode()
     assert "<h1>Who knows about Pricing</h1>" in html
     ranking = html.split('class="people-ranking"')[1]
@@ -358,9 +357,9 @@ def test_people_directory_theme_without_stories_has_an_empty_state(client, onboa
 def test_person_page_shows_stories_told_helped_strengths_and_themes(client, ada, grace, pricing, onboarding):
     ada.strengths.add("Forecasting", "SQL")
     ada.save()
-    make_story(title="Ada told this", teller=ada, themes=[pricing])
-    make_story(title="Ada told that", teller=ada, themes=[pricing, onboarding])
-    make_story(title="Ada helped Grace", teller=grace, people=[ada], themes=[onboarding])
+    StoryPageFactory(title="Ada told this", teller=ada, themes=[pricing])
+    StoryPageFactory(title="Ada told that", teller=ada, themes=[pricing, onboarding])
+    StoryPageFactory(title="Ada helped Grace", teller=grace, people=[ada], themes=[onboarding])
     html = client.get("/people/ada-lovelace/").content.decode()
     assert "<h1>Ada Lovelace</h1>" in html
     assert "Analyst · Finance" in html
@@ -385,7 +384,7 @@ def test_unknown_person_page_is_not_found(client):
 
 
 def test_story_pages_never_serve_unpublished_changes(client):
-    story = make_story(title="Published title")
+    story = StoryPageFactory(title="Published title")
     story.title = "Draft title not yet approved"
     story.save_revision()
     html = client.get(StoryPage.objects.get(pk=story.pk).url).content.decode()
@@ -394,7 +393,7 @@ def test_story_pages_never_serve_unpublished_changes(client):
 
 
 def test_editor_preview_renders_a_draft_with_its_transcript(signed_in_client):
-    draft = make_story(title="Draft under review", publish=False)
+    draft = StoryPageFactory(title="Draft under review", publish=False)
     draft = StoryPage.objects.get(pk=draft.pk)
     add_transcript(draft, [(2.0, 3.0, "Draft words.")])
     response = draft.make_preview_request()
@@ -418,7 +417,7 @@ def test_story_page_shows_cover_and_body_images_with_their_alt_text(client):
 
     cover = ImageFactory(title="Cover", description="A whiteboard full of arrows")
     sketch = ImageFactory(title="Sketch", description="The first rough sketch")
-    story = make_story(
+    story = StoryPageFactory(
         title="Illustrated",
         cover_image=cover,
         body=[("image", {"image": sketch, "caption": "Where it started"})],

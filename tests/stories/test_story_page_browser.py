@@ -13,20 +13,12 @@ from django.core.files import File
 from django.test import Client
 
 from stories.models import Clip, StoryPage
-from tests.factories import UserFactory, make_story
-from tests.stories.public_fixtures import add_transcript
+from tests.browser_harness import axe_violations, chromium_browser, chromium_installed
+from tests.factories import StoryPageFactory, UserFactory
+from tests.stories.story_helpers import add_transcript
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--autoplay-policy=no-user-gesture-required",
-]
-AXE_JS = Path(__file__).resolve().parents[1] / "browser" / "vendor" / "axe.min.js"
 LINES = [
     (0.0, 10.0, "Opening line."),
     (10.0, 10.8, "A short beat."),
@@ -62,9 +54,9 @@ def tone_clip(path: Path, seconds: int = 100) -> Path:
 @pytest.fixture
 def story_path(tmp_path) -> str:
     """The URL path of a story with a 100 s audio clip and a timed transcript."""
-    if not Path(CHROMIUM).exists() or shutil.which("ffmpeg") is None:
+    if not chromium_installed() or shutil.which("ffmpeg") is None:
         pytest.fail("This test needs Debian's chromium and ffmpeg")
-    story = make_story(title="Told with a tone")
+    story = StoryPageFactory(title="Told with a tone")
     clip = Clip(media_kind=Clip.MediaKind.AUDIO, content_type="audio/wav", duration=100.0)
     with tone_clip(tmp_path / "tone.wav").open("rb") as handle:
         clip.file.save("tone.wav", File(handle), save=True)
@@ -93,16 +85,12 @@ def live_server(transactional_db, monkeypatch):
 @pytest.fixture
 def browser_page(live_server, story_path):
     """Chromium, started after the test data exists (Playwright's event loop blocks the ORM)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    with chromium_browser("--autoplay-policy=no-user-gesture-required") as browser:
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         yield page
-        browser.close()
-        assert errors == []
+    assert errors == []
 
 
 def wait_for_time(page, low: float, high: float) -> None:
@@ -173,7 +161,4 @@ def test_this_helped_me_toggles_without_reloading_the_page(
 
 def test_story_page_has_no_serious_accessibility_violations(live_server, browser_page, story_path):
     browser_page.goto(f"{live_server.url}{story_path}?t=83")
-    browser_page.add_script_tag(path=str(AXE_JS))
-    result = browser_page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    serious = [(v["id"], v["help"]) for v in result["violations"] if v["impact"] in ("serious", "critical")]
-    assert serious == []
+    assert axe_violations(browser_page) == []

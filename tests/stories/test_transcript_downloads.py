@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from stories.transcripts import parse_start_time
-from tests.factories import make_story
-from tests.stories.public_fixtures import add_transcript
+from tests.factories import StoryPageFactory
+from tests.stories.story_helpers import add_transcript
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def story():
-    story = make_story(title="Talking it through")
+    story = StoryPageFactory(title="Talking it through")
     add_transcript(
         story,
         [
@@ -70,7 +70,7 @@ def test_captions_for_the_video_track_are_served_inline(client, story):
 
 
 def test_story_without_transcript_has_nothing_to_download(client):
-    story = make_story(title="Written only")
+    story = StoryPageFactory(title="Written only")
     assert download(client, story, "vtt").status_code == 404
 
 
@@ -79,7 +79,7 @@ def test_unknown_transcript_format_is_not_found(client, story):
 
 
 def test_segments_come_out_in_their_editorial_order(client):
-    story = make_story(title="Reordered")
+    story = StoryPageFactory(title="Reordered")
     add_transcript(story, [(5.0, 6.0, "Second in time, first in order.")])
     add_transcript(story, [])  # nothing
     from stories.models import TranscriptSegment

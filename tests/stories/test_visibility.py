@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_story
-from tests.stories.public_fixtures import *  # noqa: F403  (pytest fixtures: ada, pricing, signed_in_client…)
-from tests.stories.public_fixtures import add_transcript, days_ago, set_published
+from tests.factories import StoryPageFactory
+from tests.stories.story_helpers import add_transcript, days_ago, set_published
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +18,9 @@ DRAFT = "A draft story"
 def three_stories(pricing, time_saved, ada):
     """One public, one staff-only and one draft story, all on Pricing, told by Ada."""
     common = {"themes": [pricing], "outcome_types": [time_saved], "teller": ada}
-    public = set_published(make_story(title=PUBLIC, **common), days_ago(3))
-    staff = set_published(make_story(title=STAFF, visibility="staff", **common), days_ago(2))
-    draft = make_story(title=DRAFT, publish=False, **common)
+    public = set_published(StoryPageFactory(title=PUBLIC, **common), days_ago(3))
+    staff = set_published(StoryPageFactory(title=STAFF, visibility="staff", **common), days_ago(2))
+    draft = StoryPageFactory(title=DRAFT, publish=False, **common)
     return public, staff, draft
 
 
@@ -69,7 +68,7 @@ def test_theme_and_people_rankings_count_only_visible_stories(client, signed_in_
 
 
 def test_person_with_only_hidden_stories_is_not_listed_for_anonymous_readers(client, signed_in_client, grace):
-    make_story(title="Grace's internal story", visibility="staff", teller=grace)
+    StoryPageFactory(title="Grace's internal story", visibility="staff", teller=grace)
     assert client.get("/people/grace-hopper/").status_code == 404
     assert "Grace Hopper" not in client.get("/people/").content.decode()
     assert signed_in_client.get("/people/grace-hopper/").status_code == 200
@@ -77,7 +76,7 @@ def test_person_with_only_hidden_stories_is_not_listed_for_anonymous_readers(cli
 
 
 def test_person_named_only_in_a_draft_stays_private(signed_in_client, grace):
-    make_story(title="Not yet", publish=False, teller=grace)
+    StoryPageFactory(title="Not yet", publish=False, teller=grace)
     assert "Grace Hopper" not in signed_in_client.get("/people/").content.decode()
 
 
@@ -96,7 +95,7 @@ def test_draft_story_page_is_not_found_even_when_signed_in(signed_in_client, thr
 
 def test_previous_and_next_skip_stories_the_reader_may_not_see(client, signed_in_client, three_stories):
     public, staff, _draft = three_stories
-    newest = set_published(make_story(title="The newest public story"), days_ago(1))
+    newest = set_published(StoryPageFactory(title="The newest public story"), days_ago(1))
     anonymous = client.get(newest.url).content.decode()
     assert f'rel="next" href="{public.url}"' in anonymous
     assert STAFF not in anonymous
@@ -123,7 +122,7 @@ def test_sitemap_lists_public_stories_only(client, signed_in_client, three_stori
 
 
 def test_library_person_filter_does_not_reveal_hidden_people(client, grace):
-    make_story(title="Grace's internal story", visibility="staff", teller=grace)
+    StoryPageFactory(title="Grace's internal story", visibility="staff", teller=grace)
     html = client.get("/stories/?person=grace-hopper").content.decode()
     assert "There is no person “grace-hopper”." in html
     assert "Grace's internal story" not in html

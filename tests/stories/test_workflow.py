@@ -6,7 +6,7 @@ from wagtail.models import WorkflowState
 
 from stories.models import StoryPage
 from stories.workflow import EDITORIAL_REVIEW, submit_for_review
-from tests.factories import ThemeFactory, library, make_editor, make_story, make_storyteller
+from tests.factories import StoryPageFactory, ThemeFactory, library, make_editor, make_storyteller
 from tests.stories.test_admin import story_form
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def approve_url(story, task_state):
 
 
 def test_every_story_inherits_the_editorial_review_workflow():
-    story = make_story(publish=False)
+    story = StoryPageFactory(publish=False)
 
     assert story.get_workflow().name == EDITORIAL_REVIEW
     assert [task.name for task in story.get_workflow().tasks] == ["Editors approve the story"]
@@ -45,7 +45,7 @@ def test_storytellers_draft_submitted_goes_into_editorial_review(client):
 
 def test_editor_approves_a_submitted_story_and_it_goes_live(client):
     storyteller = make_storyteller()
-    story = make_story(publish=False, themes=[ThemeFactory()])
+    story = StoryPageFactory(publish=False, themes=[ThemeFactory()])
     state = submit_for_review(story, storyteller)
     client.force_login(make_editor())
 
@@ -58,7 +58,7 @@ def test_editor_approves_a_submitted_story_and_it_goes_live(client):
 
 
 def test_approving_a_story_without_themes_is_refused_with_a_message(client):
-    story = make_story(publish=False)
+    story = StoryPageFactory(publish=False)
     state = submit_for_review(story, make_storyteller())
     client.force_login(make_editor())
 
@@ -71,7 +71,7 @@ def test_approving_a_story_without_themes_is_refused_with_a_message(client):
 
 
 def test_approving_from_the_dashboard_modal_is_refused_too(client):
-    story = make_story(publish=False)
+    story = StoryPageFactory(publish=False)
     story.consent = False
     story.themes.set([ThemeFactory()])
     story.save_revision()
@@ -90,7 +90,7 @@ def test_approving_from_the_dashboard_modal_is_refused_too(client):
 
 
 def test_approving_in_the_editor_without_consent_is_refused(client):
-    story = make_story(publish=False)
+    story = StoryPageFactory(publish=False)
     state = submit_for_review(story, make_storyteller())
     client.force_login(make_editor())
     form = story_form(story, themes=[ThemeFactory()], consent=False)
@@ -106,7 +106,7 @@ def test_approving_in_the_editor_without_consent_is_refused(client):
 
 
 def test_storyteller_cannot_approve_a_review(client):
-    story = make_story(publish=False, themes=[ThemeFactory()])
+    story = StoryPageFactory(publish=False, themes=[ThemeFactory()])
     state = submit_for_review(story, make_storyteller("teller1"))
     client.force_login(make_storyteller("teller2"))
 

@@ -19,6 +19,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from operations.accounts import read_credentials
+
 RESTART_DELAY_SECONDS = 1.0
 MAX_RESTART_DELAY_SECONDS = 60.0
 HEALTHY_RUN_SECONDS = 60.0
@@ -76,8 +78,6 @@ class Command(BaseCommand):
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
 
     def account_summary(self) -> str:
-        from operations.accounts import read_credentials
-
         path = settings.VAR_DIR / "credentials"
         accounts = read_credentials(path)
         if not accounts:

@@ -110,7 +110,7 @@ class Command(BaseCommand):
 
     def handle_verify(self, *, fix: bool, **options):
         backend = get_backend()
-        if not backend.exists() or not sync.index_schema_is_current(backend):
+        if not backend.exists() or not backend.schema_is_current():
             raise CommandError("There is no current search index: run `manage.py search_index update`.")
         drift = sync.find_drift()
         for label, ids in (("missing", drift.missing), ("stale", drift.stale), ("extra", drift.extra)):

@@ -1,29 +1,16 @@
-"""Fixtures and helpers for the public story tests: people, themes, outcomes, clips and transcripts."""
+"""Test data for the public story tests: publication dates, clips and transcripts.
+
+The fixtures these tests share (people, themes, a signed-in client) are in tests/stories/conftest.py.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from django.core.files.base import ContentFile
-from django.test import Client
 from django.utils import timezone
 
 from stories.models import Clip, StoryPage, TranscriptSegment
-from tests.factories import OutcomeTypeFactory, PersonFactory, ThemeFactory, UserFactory
-
-
-@pytest.fixture
-def staff_user(db):
-    return UserFactory(username="colleague")
-
-
-@pytest.fixture
-def signed_in_client(staff_user):
-    """A second browser, signed in; the plain `client` fixture stays anonymous."""
-    browser = Client()
-    browser.force_login(staff_user)
-    return browser
 
 
 def set_published(story: StoryPage, when: dt.datetime) -> StoryPage:
@@ -48,28 +35,3 @@ def attach_clip(story: StoryPage, *, kind: str = Clip.MediaKind.AUDIO, name: str
     StoryPage.objects.filter(pk=story.pk).update(clip=clip)
     story.refresh_from_db()
     return clip
-
-
-@pytest.fixture
-def pricing(db):
-    return ThemeFactory(name="Pricing", description="How we set and explain prices.")
-
-
-@pytest.fixture
-def onboarding(db):
-    return ThemeFactory(name="Onboarding")
-
-
-@pytest.fixture
-def time_saved(db):
-    return OutcomeTypeFactory(name="Time saved")
-
-
-@pytest.fixture
-def ada(db):
-    return PersonFactory(name="Ada Lovelace", role="Analyst", team="Finance")
-
-
-@pytest.fixture
-def grace(db):
-    return PersonFactory(name="Grace Hopper", role="Engineer", team="Engineering")
