@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import F, prefetch_related_objects
+from django.db.models import F
 from django.utils import timezone
 from modelcluster.models import (
     get_all_child_m2m_relations,
@@ -127,10 +127,7 @@ def add_revisions(pages: Sequence[Page], *, new: bool, many_to_many: dict[str, d
     if not pages:
         return
     model = type(pages[0])
-    if not new:
-        prefetch_related_objects(
-            list(pages), *(rel.get_accessor_name() for rel in get_all_child_relations(model))
-        )
+    children = {} if new else _child_items(model, pages)
     content_type = ContentType.objects.get_for_model(model)
     base_content_type = ContentType.objects.get_for_model(Page)
     now = timezone.now()
@@ -140,7 +137,7 @@ def add_revisions(pages: Sequence[Page], *, new: bool, many_to_many: dict[str, d
             base_content_type=base_content_type,
             object_id=str(page.pk),
             created_at=now,
-            content=_content(page, many_to_many, read_children=not new),
+            content=_content(page, many_to_many, children),
             object_str=str(page),
         )
         for page in pages
@@ -154,7 +151,23 @@ def add_revisions(pages: Sequence[Page], *, new: bool, many_to_many: dict[str, d
         update_pages(pages, REVISION_FIELDS)
 
 
-def _content(page: Page, many_to_many: dict[str, dict[int, list[int]]], *, read_children: bool) -> dict:
+def _child_items(model, pages: Sequence[Page]) -> dict[str, dict[int, list]]:
+    """Each child relation's items (transcript segments, comments) of these pages, by page key.
+
+    One query per relation, in the relation's own order; prefetching through modelcluster's
+    managers instead cost a third of an update batch.
+    """
+    keys = [page.pk for page in pages]
+    found: dict[str, dict[int, list]] = {}
+    for relation in get_all_child_relations(model):
+        by_page = found.setdefault(relation.get_accessor_name(), {})
+        items = relation.related_model._default_manager.filter(**{f"{relation.field.name}__in": keys})
+        for item in items:
+            by_page.setdefault(getattr(item, relation.field.attname), []).append(item)
+    return found
+
+
+def _content(page: Page, many_to_many: dict[str, dict[int, list[int]]], children: dict) -> dict:
     """What `page.serializable_data()` gives, with the many-to-many relations as just written.
 
     Assigning them in memory instead (modelcluster's `page.themes = [...]`) costs more than the
@@ -163,12 +176,11 @@ def _content(page: Page, many_to_many: dict[str, dict[int, list[int]]], *, read_
     content = get_serializable_data_for_fields(page)
     for relation in get_all_child_relations(type(page)):
         accessor = relation.get_accessor_name()
-        items = getattr(page, accessor).all() if read_children else []
         content[accessor] = [
             item.serializable_data()
             if hasattr(item, "serializable_data")
             else get_serializable_data_for_fields(item)
-            for item in items
+            for item in children.get(accessor, {}).get(page.pk, [])
         ]
     for field in get_all_child_m2m_relations(type(page)):
         if field.serialize:

@@ -4,7 +4,7 @@ import pytest
 from wagtail.models import Page
 
 from stories.bulk_pages import ChildPaths, add_children_count, add_revisions, insert_pages, sibling_slugs
-from stories.models import StoryPage
+from stories.models import StoryPage, TranscriptSegment
 from tests.factories import StoryPageFactory, ThemeFactory, library
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,7 @@ def test_bulk_revisions_hold_what_serializable_data_holds():
 
 def test_revisions_of_existing_pages_keep_their_child_rows():
     story = StoryPageFactory(title="Has a transcript", themes=[ThemeFactory()])
-    story.transcript_segments.create(start=0, end=2, text="Hello there")
+    TranscriptSegment.objects.create(story=story, start=0, end=2, text="Hello there")
     before = story.latest_revision_id
 
     add_revisions(
