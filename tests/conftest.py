@@ -17,6 +17,14 @@ from tests.factories import StoryPageFactory, UserFactory, library
 pytest_plugins = ["tests.browser_harness"]
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config, items):
+    """Tests against the live Storybank (its own SQLite file, like `make run`) are `own_sqlite`."""
+    for item in items:
+        if "live_storybank" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.own_sqlite)
+
+
 @pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path):
     """Every test gets its own media folder and search-index folder."""

@@ -127,6 +127,7 @@ print(create_submission(user, mode="free", uploads={{"free": upload}}).pk)
 
 @pytest.mark.whisper
 @pytest.mark.slow
+@pytest.mark.own_sqlite
 def test_worker_killed_with_sigkill_mid_transcription_is_recovered_by_the_next_worker(tmp_path):
     var = tmp_path / "var"
     env = {

@@ -33,6 +33,7 @@ from tests.docker.compose_files import (
     stage_chain,
 )
 from tests.docker.envscan import variables_read_by_code
+from tests.processes import free_port
 
 STORY_TITLE = "The invoice question that took an hour, not a week"
 PUBLISH_STORY = f"""
@@ -160,12 +161,6 @@ class Site:
         response.body = response.read()
         connection.close()
         return response
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(process: subprocess.Popen, port: int, log: Path, seconds: float = 90) -> None:

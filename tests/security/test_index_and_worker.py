@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -48,7 +47,7 @@ from tests.factories import (
     make_editor,
     make_storyteller,
 )
-from tests.processes import manage, sqlite_row, start_worker, wait_for
+from tests.processes import free_port, manage, sqlite_row, start_worker, wait_for
 
 LONG_AGO = timedelta(minutes=10)
 
@@ -271,6 +270,7 @@ print(submission.pk)
 
 
 @pytest.mark.slow
+@pytest.mark.own_sqlite
 def test_worker_with_a_failing_index_update_keeps_beating_and_recovering_transcriptions(tmp_path):
     env = {**_site_env(tmp_path), "SEARCH_UPDATE_RETRY_SECONDS": "600"}
     database = tmp_path / "var" / "storybank.sqlite3"
@@ -322,12 +322,6 @@ def test_worker_with_a_failing_index_update_keeps_beating_and_recovering_transcr
             worker.kill()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -339,11 +333,12 @@ def _answers(url: str) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.own_sqlite
 def test_serve_restarts_a_worker_killed_with_sigkill_and_keeps_the_web_server_up(tmp_path):
     env = _site_env(tmp_path)
     database = tmp_path / "var" / "storybank.sqlite3"
     manage(env, "migrate", "-v0")
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
         serve = subprocess.Popen(
