@@ -33,6 +33,7 @@ from typing import IO, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.search.backends import get_search_backends
@@ -556,7 +557,7 @@ class LibraryWriter:
         existing = self.existing(record.external_id for record in records)
         stories = (
             StoryPage.objects.select_related("teller")
-            .prefetch_related(*relations)
+            .prefetch_related(*(_names_only(name) for name in relations))
             .in_bulk([existing[r.external_id] for r in records if r.external_id in existing])
         )
         written: list[tuple[StoryRecord, StoryPage]] = []
@@ -632,6 +633,12 @@ class LibraryWriter:
             ]
             through.objects.bulk_create(rows, batch_size=1000)
         return many_to_many
+
+
+def _names_only(relation: str) -> Prefetch:
+    """Prefetch a relation's names alone: a record names people and terms, and comparing needs no more."""
+    related = StoryPage._meta.get_field(relation).related_model
+    return Prefetch(relation, queryset=related.objects.only("pk", "name"))
 
 
 def _comparable(value):
