@@ -11,7 +11,7 @@ class SearchConfig(AppConfig):
     def ready(self):
         # These modules import models, which load only once the app registry is ready.
         from search import signals
-        from search.service import related_stories
+        from search.related import related_stories
         from stories.related import provide_related_stories
 
         signals.connect()

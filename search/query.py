@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 from stories.params import QueryParams
 
 SORTS = ("relevance", "newest", "helpful")
+# How text is matched: both lists fused (the default), words only, or meaning only (for comparison).
+RETRIEVALS = ("hybrid", "lexical", "semantic")
 FACETS = ("theme", "person", "outcome", "year")
 FILTERS = FACETS + ("source",)
 MAX_QUERY_LENGTH = 200
@@ -40,10 +42,13 @@ class SearchQuery:
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     include_staff: bool = False
+    retrieval: str = "hybrid"
 
     def __post_init__(self):
         if self.sort not in SORTS:
             raise ValueError(f"unknown sort {self.sort!r}")
+        if self.retrieval not in RETRIEVALS:
+            raise ValueError(f"unknown retrieval {self.retrieval!r}")
 
     @classmethod
     def from_params(

@@ -18,13 +18,12 @@ from django.db.models import CharField, Q, Value
 
 from search.backends import get_backend
 from search.backends.base import SearchUnavailable
-from search.documents import PageUrls, indexable_stories, story_document
+from search.documents import PageUrls, indexable_stories
 from search.models import PendingIndexUpdate
 from search.query import FACETS, MAX_PAGE, FacetValue, SearchHit, SearchQuery, SearchResults, Suggestion
 from search.sync import enqueue_stories
 from stories.access import person_is_listed
 from stories.models import OutcomeType, Person, Source, StoryPage, Theme
-from stories.related import stories_sharing_a_theme
 from stories.visibility import may_read_staff_stories
 
 logger = logging.getLogger(__name__)
@@ -331,25 +330,6 @@ def suggest(prefix: str, user, limit: int = 6) -> list[Suggestion]:
                 )
             )
     return suggestions[: limit * 2]
-
-
-def related_stories(story, user, limit: int = 3) -> list:
-    """Stories most like `story` that `user` may read (from the index; by shared themes if it is down).
-
-    Registered with `stories.related` when the app starts, so a story page shows these.
-    """
-    visible = StoryPage.objects.visible_to(user)
-    try:
-        ids = get_backend().related(
-            story_document(story),
-            include_staff=can_see_staff_stories(user),
-            limit=limit + 3,
-            hidden_ids=waiting_updates(user).hidden_ids,
-        )
-    except SearchUnavailable:
-        return stories_sharing_a_theme(story, user, limit)
-    found = visible.in_bulk(ids)
-    return [found[story_id] for story_id in ids if story_id in found and story_id != story.pk][:limit]
 
 
 def backend_health() -> dict:

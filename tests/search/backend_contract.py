@@ -21,7 +21,8 @@ from django.test.utils import CaptureQueriesContext
 from search.backends.base import FACET_SIZES, SearchBackend
 from search.models import PendingIndexUpdate
 from search.query import SearchQuery
-from search.service import get_backend, related_stories, search_stories, suggest
+from search.related import related_stories
+from search.service import get_backend, search_stories, suggest
 from search.sync import apply_pending_updates, find_drift
 from stories.importing import bulk_import_mode
 from stories.models import StoryPage, TranscriptSegment, Visibility
