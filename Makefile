@@ -40,13 +40,14 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Re-resolve every dependency from the ranges in pyproject.toml and pin the result.
+# Re-resolve every dependency from the ranges in pyproject.toml and pin the result (setuptools
+# too: torch needs it at run time).
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade "pip>=24"
 	.lock-venv/bin/python -m pip install --quiet ".[dev]"
 	( echo "# Pinned by 'make lock' from the ranges in pyproject.toml. Do not edit by hand."; \
-	  .lock-venv/bin/python -m pip freeze --exclude storybank ) > requirements.lock
+	  .lock-venv/bin/python -m pip freeze --all --exclude storybank --exclude pip ) > requirements.lock
 	rm -rf .lock-venv build *.egg-info
 
 bench-transcribe: $(STAMP)

@@ -13,6 +13,7 @@ import secrets
 from pathlib import PurePosixPath
 
 from django.core.files.storage import FileSystemStorage
+from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 SAFE_EXTENSION = re.compile(r"^\.[a-z0-9]{1,8}$")
 
@@ -32,3 +33,13 @@ class RandomNameStorage(FileSystemStorage):
 
     def generate_filename(self, filename: str) -> str:
         return super().generate_filename(random_file_name(filename))
+
+
+class StaticStorage(CompressedManifestStaticFilesStorage):
+    """Hashed, compressed static files whose JS `import … from "…"` paths point at hashed names too.
+
+    Without it an importer's hashed file would import a module by its unhashed (short-cached) name,
+    and for a minute after a deploy an old module could meet a new importer.
+    """
+
+    support_js_module_import_aggregation = True

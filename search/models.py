@@ -66,3 +66,27 @@ class PendingIndexUpdate(models.Model):
         if self.next_attempt_at and self.next_attempt_at > timezone.now():
             return "waiting to retry"
         return "queued"
+
+
+class StoryEmbeddingQuerySet(models.QuerySet):
+    def waiting(self) -> StoryEmbeddingQuerySet:
+        """Stories whose current text has no vectors yet: the worker embeds these next."""
+        return self.filter(vectors__isnull=True)
+
+
+class StoryEmbedding(models.Model):
+    """The vectors of one story's current text (search.embeddings): the story, then each transcript segment.
+
+    Kept in the database so a rebuild never recomputes them and a killed worker resumes where it
+    stopped; `digest` names the text and model they were computed from. No vectors = waiting.
+    """
+
+    story_id = models.BigIntegerField(unique=True)
+    digest = models.CharField(max_length=32)
+    vectors = models.BinaryField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StoryEmbeddingQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"vectors of story {self.story_id}"

@@ -19,6 +19,7 @@ from django.db.models import CharField, Q, Value
 from search.backends import get_backend
 from search.backends.base import SearchUnavailable
 from search.documents import PageUrls, indexable_stories
+from search.embeddings import query_vector
 from search.models import PendingIndexUpdate
 from search.query import FACETS, MAX_PAGE, FacetValue, SearchHit, SearchQuery, SearchResults, Suggestion
 from search.sync import enqueue_stories
@@ -149,8 +150,9 @@ def search_stories(query: SearchQuery, user) -> SearchPage:
     """Run a search for this user. Never raises for an unavailable index: the page says so instead."""
     query = _with_visibility(query, user)
     waiting = waiting_updates(user)
+    vector = query_vector(query.text) if query.text and query.retrieval != "lexical" else None
     try:
-        results = get_backend().search(query, hidden_ids=waiting.hidden_ids)
+        results = get_backend().search(query, hidden_ids=waiting.hidden_ids, vector=vector)
     except SearchUnavailable as error:
         logger.warning("Search unavailable: %s", error)
         results, unavailable = SearchResults(total=0, hits=[], facets={}), True

@@ -24,6 +24,7 @@ from django.utils import timezone
 from search.backends import get_backend
 from search.backends.base import SearchUnavailable
 from search.documents import iter_documents
+from search.embeddings import embed_waiting, with_vectors
 from search.models import PendingIndexUpdate
 from storybank.redaction import redact_credentials
 
@@ -167,7 +168,7 @@ def _update_stories(backend, story_ids: set[int]) -> dict[int, Exception]:
     it are protected by its queued row (search.service.waiting_updates), not by its entry.
     """
     failures: dict[int, Exception] = {}
-    documents = list(iter_documents(story_ids, failures=failures))
+    documents = list(with_vectors(iter_documents(story_ids, failures=failures)))
     indexed = {document["id"] for document in documents}
     backend.update(documents=documents, delete_ids=story_ids - indexed - set(failures))
     return failures
@@ -213,7 +214,7 @@ def _rebuild_locked(progress: Callable[[int], None] | None) -> int:
     # A story whose document could not be built stays (or goes) in the queue, to be retried.
     covered_up_to = PendingIndexUpdate.objects.aggregate(last=Max("pk"))["last"]
     failures: dict[int, Exception] = {}
-    count = get_backend().rebuild(iter_documents(failures=failures), progress)
+    count = get_backend().rebuild(with_vectors(iter_documents(failures=failures)), progress)
     if covered_up_to is not None:
         PendingIndexUpdate.objects.filter(pk__lte=covered_up_to).exclude(story_id__in=list(failures)).delete()
     if failures:
@@ -224,6 +225,18 @@ def _rebuild_locked(progress: Callable[[int], None] | None) -> int:
         for story_id, error in failures.items():
             logger.error("Story %s was left out of the rebuilt index: %s", story_id, error)
     return count
+
+
+def embed_waiting_stories() -> int:
+    """A worker job: embed the next batch of waiting stories, then queue their index updates.
+
+    Runs in its own thread beside apply_pending_updates, so a long embedding backlog (a fresh
+    import of thousands of stories) never delays lexical updates.
+    """
+    embedded = embed_waiting()
+    if embedded:
+        enqueue_stories(embedded, "meaning indexed")
+    return len(embedded)
 
 
 def ensure_index() -> tuple[str, int]:

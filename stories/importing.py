@@ -27,13 +27,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import IO, Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
-from django.db.models import Prefetch
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.search.backends import get_search_backends
@@ -320,8 +319,12 @@ def _read_person(story: StoryPage, story_field: StoryField) -> PersonRef | None:
     return PersonRef(person.name, person.email or "") if person else None
 
 
+def _people_named(names: list[str]) -> list[PersonRef]:
+    return [PersonRef(name) for name in names]
+
+
 def _read_people(story: StoryPage, story_field: StoryField) -> list[PersonRef]:
-    return [PersonRef(person.name) for person in getattr(story, story_field.name).all()]
+    return _people_named([person.name for person in getattr(story, story_field.name).all()])
 
 
 def _read_terms(story: StoryPage, story_field: StoryField) -> list[str]:
@@ -381,6 +384,8 @@ class KindCodec:
     read: Callable[[StoryPage, StoryField], Any]
     export: Callable[[StoryField, Any], dict]
     apply: Callable[[StoryPage, StoryField, Any, Vocabulary], None]
+    # Relations only: the value from the related items' names (`StoredRelations` reads them in bulk).
+    from_names: Callable[[list[str]], Any] | None = None
 
 
 CODECS: dict[Kind, KindCodec] = {
@@ -391,8 +396,8 @@ CODECS: dict[Kind, KindCodec] = {
     Kind.CHOICE: KindCodec(_parse_choice, _read_value, _export_text, _apply_value),
     Kind.FLAG: KindCodec(_parse_flag, _read_value, _export_flag, _apply_value),
     Kind.PERSON: KindCodec(_parse_person, _read_person, _export_person, _apply_person),
-    Kind.PEOPLE: KindCodec(_parse_people, _read_people, _export_names, _apply_relation),
-    Kind.TERMS: KindCodec(_parse_terms, _read_terms, _export_names, _apply_relation),
+    Kind.PEOPLE: KindCodec(_parse_people, _read_people, _export_names, _apply_relation, _people_named),
+    Kind.TERMS: KindCodec(_parse_terms, _read_terms, _export_names, _apply_relation, list),
 }
 RELATION_KINDS = (Kind.PEOPLE, Kind.TERMS)
 
@@ -418,10 +423,17 @@ def parse_record(raw: dict) -> StoryRecord:
         if story_field.kind is Kind.FLAG and values[story_field.name] is None:
             values[story_field.name] = False
     if values["live"]:
-        problems = StoryPage().publish_problems(themes=values["themes"], consent=values["consent"])
+        problems = _unsaved_story().publish_problems(themes=values["themes"], consent=values["consent"])
         if problems:
             raise RecordError(" ".join(problems))
     return StoryRecord(values)
+
+
+@cache
+def _unsaved_story() -> StoryPage:
+    """A blank story to ask the publishing rule about a record: building a page per record cost a
+    tenth of an import."""
+    return StoryPage()
 
 
 # Writing -------------------------------------------------------------------------------------
@@ -551,15 +563,11 @@ class LibraryWriter:
 
         Returns (created, updated, unchanged): a record that matches its story exactly is skipped.
         """
-        relations = [
-            story_field.name for story_field in exported_fields() if story_field.kind in RELATION_KINDS
-        ]
         existing = self.existing(record.external_id for record in records)
-        stories = (
-            StoryPage.objects.select_related("teller")
-            .prefetch_related(*(_names_only(name) for name in relations))
-            .in_bulk([existing[r.external_id] for r in records if r.external_id in existing])
+        stories = StoryPage.objects.in_bulk(
+            [existing[r.external_id] for r in records if r.external_id in existing]
         )
+        stored = StoredRelations.read(stories)
         written: list[tuple[StoryRecord, StoryPage]] = []
         new_stories: list[StoryPage] = []
         updated_stories: list[StoryPage] = []
@@ -567,7 +575,7 @@ class LibraryWriter:
         for record in records:
             if record.external_id in existing:
                 story = stories[existing[record.external_id]]
-                if record_matches(story, record):
+                if record_matches(story, record, stored.values[story.pk]):
                     unchanged += 1
                     continue
                 self._apply(story, record)
@@ -588,7 +596,7 @@ class LibraryWriter:
             written.append((record, story))
         insert_pages(new_stories)
         add_children_count(self.library, len(new_stories))
-        many_to_many = self._set_relations(written, replace=[story.pk for story in updated_stories])
+        many_to_many = self._set_relations(written, stored)
         add_revisions(new_stories, new=True, many_to_many=many_to_many)
         add_revisions(updated_stories, new=False, many_to_many=many_to_many)
         update_pages(updated_stories, [*self._updated_fields(), *REVISION_FIELDS])
@@ -605,52 +613,125 @@ class LibraryWriter:
         return [*fields, *PAGE_STATE]
 
     def _set_relations(
-        self, written: list[tuple[StoryRecord, StoryPage]], replace: list[int]
+        self, written: list[tuple[StoryRecord, StoryPage]], stored: StoredRelations
     ) -> dict[str, dict[int, list[int]]]:
-        """Write the stories' people, themes and outcome types; returns what each relation now holds."""
+        """Write the stories' people, themes and outcome types; returns what each relation now holds.
+
+        A story whose rows already hold exactly these items, in this order, keeps its rows.
+        """
         many_to_many = {}
         for story_field in exported_fields():
             if story_field.kind not in RELATION_KINDS:
                 continue
             relation = _model_field(story_field)
             through = relation.remote_field.through
-            story_column = through._meta.get_field(relation.m2m_field_name()).attname
-            item_column = through._meta.get_field(relation.m2m_reverse_field_name()).attname
+            story_column, item_column = _through_columns(relation)
             if story_field.kind is Kind.PEOPLE:
                 resolve = self.vocabulary.person
             else:
                 resolve = partial(self.vocabulary.term, relation.related_model)
-            if replace:
-                through.objects.filter(**{f"{story_column}__in": replace}).delete()
             related = many_to_many[story_field.name] = {
                 story.pk: list(dict.fromkeys(resolve(item) for item in record.values[story_field.name]))
                 for record, story in written
             }
-            rows = [
-                through(**{story_column: story_pk, item_column: pk})
-                for story_pk, pks in related.items()
-                for pk in pks
-            ]
-            through.objects.bulk_create(rows, batch_size=1000)
+            held = stored.keys.get(story_field.name, {})
+            changed = {story_pk: pks for story_pk, pks in related.items() if held.get(story_pk) != pks}
+            replaced = [story_pk for story_pk in changed if story_pk in held]
+            if replaced:
+                through.objects.filter(**{f"{story_column}__in": replaced}).delete()
+            _insert_links(through, story_column, item_column, changed)
         return many_to_many
 
 
-def _names_only(relation: str) -> Prefetch:
-    """Prefetch a relation's names alone: a record names people and terms, and comparing needs no more."""
-    related = StoryPage._meta.get_field(relation).related_model
-    return Prefetch(relation, queryset=related.objects.only("pk", "name"))
+def _insert_links(through, story_column: str, item_column: str, related: dict[int, list[int]]) -> None:
+    """Insert link rows (story key, item key), in order, with one `executemany`.
+
+    Link rows have no save logic or signals, and `bulk_create` builds a model instance and its
+    SQL per row: profiled on a 2,000-story import, that took an eighth of the create pass.
+    """
+    quote = connection.ops.quote_name
+    table = quote(through._meta.db_table)
+    columns = ", ".join(quote(through._meta.get_field(name).column) for name in (story_column, item_column))
+    sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s)"
+    rows = [(story_pk, pk) for story_pk, pks in related.items() for pk in pks]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+
+
+def _through_columns(relation) -> tuple[str, str]:
+    """A many-to-many relation's two columns in its link table: the story's key, the item's key."""
+    through = relation.remote_field.through
+    return (
+        through._meta.get_field(relation.m2m_field_name()).attname,
+        through._meta.get_field(relation.m2m_reverse_field_name()).attname,
+    )
+
+
+@dataclass
+class StoredRelations:
+    """What matched stories hold now in their relations: teller, people, themes, outcome types.
+
+    Read as plain rows (the teller's name and e-mail, the link tables' story, item and name):
+    loading the related items as model instances for every matched story, with `select_related`
+    and a prefetch, cost more than comparing the stories and writing them.
+    """
+
+    values: dict[int, dict[str, Any]]  # story key -> field name -> value, as the kind's `read` gives it
+    keys: dict[str, dict[int, list[int]]]  # relation -> story key -> item keys, in the rows' order
+
+    @classmethod
+    def read(cls, stories: dict[int, StoryPage]) -> StoredRelations:
+        stored = cls(values={pk: {} for pk in stories}, keys={})
+        if not stories:
+            return stored
+        for story_field in exported_fields():
+            if story_field.kind is Kind.PERSON:
+                stored._read_person(stories, story_field)
+            elif story_field.kind in RELATION_KINDS:
+                stored._read_relation(stories, story_field)
+        return stored
+
+    def _read_person(self, stories: dict[int, StoryPage], story_field: StoryField) -> None:
+        foreign_key = _model_field(story_field)
+        person_pks = {getattr(story, foreign_key.attname) for story in stories.values()} - {None}
+        people = {
+            pk: PersonRef(name, email or "")
+            for pk, name, email in foreign_key.related_model.objects.filter(pk__in=person_pks).values_list(
+                "pk", "name", "email"
+            )
+        }
+        for pk, story in stories.items():
+            self.values[pk][story_field.name] = people.get(getattr(story, foreign_key.attname))
+
+    def _read_relation(self, stories: dict[int, StoryPage], story_field: StoryField) -> None:
+        relation = _model_field(story_field)
+        story_column, item_column = _through_columns(relation)
+        rows = (
+            relation.remote_field.through.objects.filter(**{f"{story_column}__in": list(stories)})
+            .order_by("pk")
+            .values_list(story_column, item_column, f"{relation.m2m_reverse_field_name()}__name")
+        )
+        keys = self.keys[story_field.name] = {pk: [] for pk in stories}
+        names: dict[int, list[str]] = {pk: [] for pk in stories}
+        for story_pk, item_pk, name in rows:
+            keys[story_pk].append(item_pk)
+            names[story_pk].append(name)
+        for pk, story_names in names.items():
+            self.values[pk][story_field.name] = CODECS[story_field.kind].from_names(story_names)
 
 
 def _comparable(value):
     return sorted(value) if isinstance(value, list) else value
 
 
-def record_matches(story: StoryPage, record: StoryRecord) -> bool:
+def record_matches(story: StoryPage, record: StoryRecord, relations: dict[str, Any]) -> bool:
     """Whether importing this record would leave the story exactly as it is.
 
-    A record without an e-mail address for a person matches that person whatever their address.
+    `relations` is what the story's relations hold now (its `StoredRelations.values`). A record
+    without an e-mail address for a person matches that person whatever their address.
     """
-    current = story_record(story)
+    current = story_record(story, relations)
     wanted = record_entries(record)
     optional = {
         _email_key(story_field) for story_field in exported_fields() if story_field.kind is Kind.PERSON
@@ -767,12 +848,17 @@ def _sniff(stream: IO[str], name: str) -> str:
 # Exporting -----------------------------------------------------------------------------------
 
 
-def story_record(story: StoryPage) -> dict:
-    """The export record of one story (its relations prefetched by the caller)."""
+def story_record(story: StoryPage, relations: dict[str, Any] | None = None) -> dict:
+    """The export record of one story: its relations from `relations` (field name -> value, as
+    read in bulk), else from the story (prefetched by the caller)."""
     record = {}
     for story_field in exported_fields():
         codec = CODECS[story_field.kind]
-        record.update(codec.export(story_field, codec.read(story, story_field)))
+        if relations is not None and story_field.name in relations:
+            value = relations[story_field.name]
+        else:
+            value = codec.read(story, story_field)
+        record.update(codec.export(story_field, value))
     record["external_id"] = record["external_id"] or f"storybank:{story.pk}"
     return record
 

@@ -12,16 +12,24 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Page as PaginatorPage
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, ExtractYear
 from django.http import Http404, QueryDict
 from django.urls import reverse
 
 from stories.access import person_is_listed
 from stories.helpful import has_voted_helpful, helpful_vote_count
-from stories.models import OutcomeType, Person, StoryIndexPage, StoryPage, Theme, Visibility
+from stories.models import (
+    HelpfulVote,
+    OutcomeType,
+    Person,
+    StoryIndexPage,
+    StoryPage,
+    Theme,
+    Visibility,
+)
 from stories.params import MAX_PAGE_NUMBER, QueryParams
-from stories.related import related_stories
+from stories.related import related_story_ids
 from stories.transcripts import TRANSCRIPT_FORMATS, clock_time, read_start_time
 
 logger = logging.getLogger(__name__)
@@ -50,10 +58,15 @@ def approved_themes() -> QuerySet[Theme]:
 
 
 def for_story_cards(stories: QuerySet[StoryPage]) -> QuerySet[StoryPage]:
-    """Load what a story card shows in a handful of queries rather than one per card."""
-    return stories.select_related("teller", "cover_image").prefetch_related(
+    """Load what a story card shows in a handful of queries rather than one per card.
+
+    A card names its teller and helpers with links to their pages: cards only show stories the
+    reader may see, so everyone on one is listed for that reader (`stories.access.person_is_listed`).
+    """
+    return stories.select_related("teller__photo", "cover_image").prefetch_related(
         Prefetch("themes", queryset=approved_themes().order_by("name")),
         Prefetch("outcome_types", queryset=OutcomeType.objects.order_by("name")),
+        Prefetch("people", queryset=Person.objects.select_related("photo").order_by("name")),
     )
 
 
@@ -305,35 +318,94 @@ def active_filter_chips(params: QueryDict, filters: StoryFilters) -> list[dict]:
     return chips
 
 
-def story_neighbours(story: StoryPage, user) -> tuple[StoryPage | None, StoryPage | None]:
-    """(previous, next) in the library's newest-first order, among stories this reader may see."""
+def library_position(story: StoryPage) -> tuple:
+    """Where a story sits in the library's order (newest first: a larger position comes earlier)."""
+    return (story.first_published_at, story.pk)
+
+
+def neighbour_queries(story: StoryPage, stories: QuerySet[StoryPage]) -> list[QuerySet]:
+    """Subqueries for the id of the story just newer and the one just older than `story` among `stories`."""
+    if story.first_published_at is None:
+        return []
+    when, others = story.first_published_at, stories.exclude(pk=story.pk)
+    newer = others.filter(Q(first_published_at__gt=when) | Q(first_published_at=when, pk__gt=story.pk))
+    older = others.filter(Q(first_published_at__lt=when) | Q(first_published_at=when, pk__lt=story.pk))
+    return [
+        newer.order_by("first_published_at", "pk").values("pk")[:1],
+        older.order_by("-first_published_at", "-pk").values("pk")[:1],
+    ]
+
+
+def nearest_neighbours(story: StoryPage, candidates) -> tuple[StoryPage | None, StoryPage | None]:
+    """(previous, next) in the library's newest-first order: the nearest newer and older of `candidates`.
+
+    `candidates` must hold the true neighbours among the stories the reader may see (they are the
+    nearest of all of those, so of any subset holding them too).
+    """
     if story.first_published_at is None:
         return None, None
-    stories = StoryPage.objects.visible_to(user).exclude(pk=story.pk)
-    when = story.first_published_at
-    newer = (
-        stories.filter(Q(first_published_at__gt=when) | Q(first_published_at=when, pk__gt=story.pk))
-        .order_by("first_published_at", "pk")
-        .first()
-    )
-    older = (
-        stories.filter(Q(first_published_at__lt=when) | Q(first_published_at=when, pk__lt=story.pk))
-        .order_by("-first_published_at", "-pk")
-        .first()
-    )
-    return newer, older
+    here = library_position(story)
+    placed = [candidate for candidate in candidates if candidate.first_published_at is not None]
+    newer = [candidate for candidate in placed if library_position(candidate) > here]
+    older = [candidate for candidate in placed if library_position(candidate) < here]
+    return min(newer, key=library_position, default=None), max(older, key=library_position, default=None)
 
 
-def related_visible_stories(story: StoryPage, user, limit: int = 3) -> list[StoryPage]:
-    """Related stories (ranked by search when it is installed), re-checked against what this reader may see."""
+def with_helpful_votes(stories: QuerySet[StoryPage]) -> QuerySet[StoryPage]:
+    """Annotate `helpful_votes_cast`, counted from the votes themselves (the truth `helpful_count` caches)."""
+    votes = (
+        HelpfulVote.objects.filter(story=OuterRef("pk"))
+        .order_by()
+        .values("story")
+        .annotate(cast=Count("pk"))
+        .values("cast")
+    )
+    return stories.annotate(helpful_votes_cast=Coalesce(Subquery(votes), 0))
+
+
+def safe_related_story_ids(story: StoryPage, user, limit: int) -> list[int]:
+    """Ids of the stories like `story` (ranked by search when it is installed), or none when ranking fails."""
     try:
-        candidates = [candidate for candidate in related_stories(story, user, limit=limit) if candidate]
+        return related_story_ids(story, user, limit=limit)
     except Exception:  # a search outage must not take the story page down with it
         logger.exception("Related stories unavailable for story %s", story.pk)
         return []
-    ids = [candidate.pk for candidate in candidates if candidate.pk != story.pk]
-    allowed = for_story_cards(StoryPage.objects.visible_to(user).filter(pk__in=ids)).in_bulk()
-    return [allowed[pk] for pk in ids if pk in allowed][:limit]
+
+
+@dataclass
+class StoryPageStories:
+    """The stories a story page shows, loaded as cards together: the story, its neighbours, related ones."""
+
+    story: StoryPage
+    previous_story: StoryPage | None
+    next_story: StoryPage | None
+    related_stories: list[StoryPage]
+    helpful_count: int
+
+
+def story_page_stories(request, story: StoryPage, related_limit: int = 3) -> StoryPageStories:
+    """Every story a story page shows, in one query per relation a card shows (plus the related ranking).
+
+    The visibility rule is applied once, to that one load: a related or neighbouring story the
+    reader may not see is never loaded. A preview shows the page as edited, not as stored.
+    """
+    user = request.user
+    if story.pk is None:  # a story previewed before its first save
+        return StoryPageStories(story, None, None, [], 0)
+    related_ids = safe_related_story_ids(story, user, related_limit)
+    wanted = Q(pk=story.pk) | Q(pk__in=related_ids)
+    visible = StoryPage.objects.visible_to(user)
+    for neighbour in neighbour_queries(story, visible):
+        wanted |= Q(pk__in=neighbour)
+    loaded = with_helpful_votes(for_story_cards(visible.filter(wanted)).select_related("clip__poster"))
+    by_pk = {loaded_story.pk: loaded_story for loaded_story in loaded}
+    shown = by_pk.get(story.pk)
+    if shown is None or getattr(request, "is_preview", False):
+        shown = story
+    previous_story, next_story = nearest_neighbours(story, by_pk.values())
+    related = [by_pk[pk] for pk in dict.fromkeys(related_ids) if pk in by_pk and pk != story.pk]
+    helpful_count = shown.helpful_votes_cast if shown is not story else helpful_vote_count(story)
+    return StoryPageStories(shown, previous_story, next_story, related[:related_limit], helpful_count)
 
 
 def transcript_download_links(story: StoryPage) -> list[dict]:
@@ -352,22 +424,26 @@ def story_context(request, story: StoryPage) -> dict:
     user = request.user
     segments = list(story.transcript_segments.all())
     start_time = read_start_time(request.GET)
-    if start_time is not None and story.clip and story.clip.duration:
-        start_time = min(start_time, story.clip.duration)
-    previous_story, next_story = story_neighbours(story, user)
+    page_stories = story_page_stories(request, story)
+    shown = page_stories.story
+    clip = shown.clip
+    if start_time is not None and clip and clip.duration:
+        start_time = min(start_time, clip.duration)
     try:
         library = StoryIndexPage.get_library()
     except StoryIndexPage.DoesNotExist:  # a story previewed before its first save may have no library yet
         library = None
     saved = story.pk is not None
+    teller = shown.teller
     return {
         "library_crumbs": [{"url": library.url, "label": library.title}] if library else [],
-        "teller": story.teller,
-        "helpers": [person for person in story.people.all() if person != story.teller],
-        "story_themes": [theme for theme in story.themes.all() if theme.is_approved],
-        "story_outcome_types": list(story.outcome_types.all()),
+        "teller": teller,
+        "helpers": [person for person in shown.people.all() if person != teller],
+        "story_themes": [theme for theme in shown.themes.all() if theme.is_approved],
+        "story_outcome_types": list(shown.outcome_types.all()),
+        "cover_image": shown.cover_image,
         "is_staff_only": story.visibility == Visibility.STAFF,
-        "clip": story.clip,
+        "clip": clip,
         "transcript_segments": [
             {
                 "start": segment.start,
@@ -383,12 +459,12 @@ def story_context(request, story: StoryPage) -> dict:
         ),
         "start_time": start_time,
         "start_clock": clock_time(start_time) if start_time is not None else "",
-        "helpful_count": helpful_vote_count(story) if saved else 0,
+        "helpful_count": page_stories.helpful_count,
         "helpful_voted": has_voted_helpful(story, user) if saved else False,
         "helpful_url": reverse("stories:helpful", args=[story.pk]) if saved else "",
-        "previous_story": previous_story,
-        "next_story": next_story,
-        "related_stories": related_visible_stories(story, user) if saved else [],
+        "previous_story": page_stories.previous_story,
+        "next_story": page_stories.next_story,
+        "related_stories": page_stories.related_stories,
     }
 
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from django import forms
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Length, Substr
 from django.http import Http404
 from django.utils.functional import classproperty
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -32,7 +34,7 @@ from wagtail.api import APIField
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.fields import StreamField
 from wagtail.images.blocks import ImageChooserBlock
-from wagtail.models import Orderable, Page, PageManager
+from wagtail.models import Orderable, Page, PageManager, PageViewRestriction
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
@@ -257,6 +259,17 @@ class Source(models.TextChoices):
 
 
 class StoryPageQuerySet(PageQuerySet):
+    def private_q(self) -> Q:
+        """Wagtail's private sections (pages under a view restriction), decided inside the query itself.
+
+        Wagtail reads every restriction first, one query each time a listing asks; a story page asks
+        several times. This EXISTS is the same rule: a restricted page whose path starts this one's.
+        """
+        restricted_ancestors = PageViewRestriction.objects.filter(
+            page__path=Substr(OuterRef("path"), 1, Length("page__path"))
+        )
+        return Q(Exists(restricted_ancestors))
+
     def visible_to(self, user) -> StoryPageQuerySet:
         """Published stories this user may read (the rule lives in `stories.visibility`)."""
         return readable_stories(self, user)

@@ -133,7 +133,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "operations.storage.StaticStorage"
         )
     },
 }
@@ -170,6 +170,8 @@ ELASTICSEARCH_INDEX = env_str("ELASTICSEARCH_INDEX", "storybank-stories")
 # The SearchBackend subclass in use, by dotted path (a site may name its own engine); unset:
 # Elasticsearch when ELASTICSEARCH_URL is set, the embedded index otherwise (search.backends).
 STORYBANK_SEARCH_BACKEND = env_str("STORYBANK_SEARCH_BACKEND")
+# Meaning search: "" = the bundled all-MiniLM-L6-v2, "off" = words only, or a sentence-transformers folder.
+EMBEDDING_MODEL = env_str("EMBEDDING_MODEL", "") or ""
 SEARCH_INDEX_DIR = Path(env_str("SEARCH_INDEX_DIR") or VAR_DIR / "search-index")
 # An index update the engine refuses is retried after SEARCH_UPDATE_RETRY_SECONDS, doubling each
 # time (at most an hour), and parked after SEARCH_UPDATE_MAX_ATTEMPTS refusals (`search_index retry`).
@@ -250,6 +252,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 STORYBANK_HOUSEKEEPING = [
     "capture.recovery.requeue_stale_submissions",
     "search.sync.apply_pending_updates",
+    "search.sync.embed_waiting_stories",
 ]
 STORYBANK_WORKER_STARTUP = ["capture.transcribe.warm_up"]
 

@@ -4,17 +4,24 @@ and review workflow, and (from tests/browser_harness.py) the browser harness.
 Fixtures one folder alone uses live in that folder's conftest.py.
 """
 
+import os
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import caches
 from wagtail.models import GroupApprovalTask, Workflow, WorkflowPage, WorkflowTask
 
+from search.embeddings import embedder
 from search.service import get_backend
 from search.sync import apply_pending_updates
 from stories.workflow import EDITORIAL_REVIEW
 from tests.factories import StoryPageFactory, UserFactory, library
 
 pytest_plugins = ["tests.browser_harness"]
+
+# Meaning search loads a model (seconds per process): off for every test and every process a test
+# starts, unless the test asks for it (the `meaning_search` fixture).
+os.environ.setdefault("EMBEDDING_MODEL", "off")
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
@@ -34,6 +41,19 @@ def isolated_storage(settings, tmp_path):
     settings.MEDIA_ROOT.mkdir()
     settings.SEARCH_INDEX_DIR = tmp_path / "search-index"
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def words_only(settings):
+    settings.EMBEDDING_MODEL = os.environ["EMBEDDING_MODEL"]
+
+
+@pytest.fixture
+def meaning_search(settings):
+    """Meaning search on, with the bundled model (loaded once per test session, then kept)."""
+    settings.EMBEDDING_MODEL = ""
+    embedder.load()
+    return embedder
 
 
 @pytest.fixture

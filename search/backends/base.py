@@ -16,7 +16,8 @@ import html
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Mapping
 
-from search.documents import person_slugs
+import numpy as np
+
 from search.query import SearchQuery, SearchResults
 from stories.schema import search_weights
 
@@ -25,6 +26,70 @@ HIGHLIGHT_FIELDS = ("title", "aha", "context", "outcome", "body", "transcript_te
 FACET_SIZES = {"theme": 30, "person": 30, "outcome": 20, "year": 50}
 TRANSCRIPT_HITS_PER_STORY = 5
 SNIPPET_CHARACTERS = 220
+
+# Matching words, defined once for every engine. QUESTION_WORDS are left out of what is typed (the
+# engines' own English stop lists keep "how", "can", "who", "my"…, which say nothing about a story). A question of up to MATCH_ALL_UP_TO words (after
+# stop words) needs all of them; a longer one may miss MAY_MISS of them, rounded down (Elasticsearch's
+# minimum_should_match "2<-40%"), so one stray word never empties the list. Stories with every word
+# rank first (ALL_WORDS_BOOST), words close together in a field more so (PHRASE_BOOST within
+# PHRASE_SLOP positions). Words of FUZZY_SHORTEST_WORD letters or more also match one typo, two from
+# FUZZY_TWO_TYPOS_FROM letters (Elasticsearch's fuzziness "AUTO:5,8").
+QUESTION_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each either else ever every
+    few for from further get gets getting got had has have having he her here hers herself him
+    himself his how i if in into is it its itself just let me might more most much must my myself
+    no nor not now of off on once only or other our ours ourselves out over own please same shall
+    she should so some such than that the their theirs them themselves then there these they this
+    those through to too under until up us very was way ways we were what when where which while
+    who whom whose why will with within without would you your yours yourself yourselves""".split()
+)
+MATCH_ALL_UP_TO = 2
+MAY_MISS = 0.4
+ALL_WORDS_BOOST = 1.0
+PHRASE_FIELDS = ("title", "aha", "context", "outcome")
+PHRASE_SLOP = 3
+PHRASE_BOOST = 2.0
+FUZZY_FIELDS = ("title", "aha", "context", "outcome", "themes", "teller", "people")
+FUZZY_SHORTEST_WORD = 5
+FUZZY_TWO_TYPOS_FROM = 8
+FUZZY_BOOST = 0.5
+
+# Matching meaning: a story is a semantic match when its vector (or one of its transcript
+# segments') is at least SEMANTIC_MIN_SIMILARITY (cosine) from the question's, the closest
+# SEMANTIC_CANDIDATES of those a reader may see. Both lists are fused by reciprocal rank (RRF_K).
+SEMANTIC_MIN_SIMILARITY = 0.3
+SEMANTIC_CANDIDATES = 50
+RRF_K = 60
+
+
+def required_words(count: int) -> int:
+    """How many of a question's `count` words a story must contain to match on words."""
+    if count <= MATCH_ALL_UP_TO:
+        return count
+    return count - int(count * MAY_MISS)
+
+
+def minimum_should_match() -> str:
+    """`required_words` in Elasticsearch's notation."""
+    return f"{MATCH_ALL_UP_TO}<-{round(MAY_MISS * 100)}%"
+
+
+def fuzzy_distance(word: str) -> int:
+    """Typos forgiven in a word as typed (0 below FUZZY_SHORTEST_WORD letters)."""
+    if len(word) >= FUZZY_TWO_TYPOS_FROM:
+        return 2
+    return 1 if len(word) >= FUZZY_SHORTEST_WORD else 0
+
+
+def fuse(*ranked_lists: list[int]) -> list[int]:
+    """Reciprocal rank fusion: ids ordered by the sum of 1/(RRF_K + rank) over the lists they are in."""
+    scores: dict[int, float] = {}
+    for ranked in ranked_lists:
+        for rank, story_id in enumerate(ranked, start=1):
+            scores[story_id] = scores.get(story_id, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(scores, key=lambda story_id: -scores[story_id])
+
 
 # "More like this", defined once for every engine: the words of a story's RELATED_WORDS_FROM fields
 # (at least RELATED_SHORTEST_WORD letters, at most RELATED_MOST_WORDS of them) looked for in other
@@ -55,12 +120,6 @@ def related_words(document: dict) -> str:
     return " ".join(document[field] for field in RELATED_WORDS_FROM)
 
 
-def related_shared_values(document: dict) -> dict[str, list[str]]:
-    """Facet -> this story's values, for the facets that make another story more related."""
-    values = {"theme": [theme["slug"] for theme in document["themes"]], "person": person_slugs(document)}
-    return {facet: values[facet] for facet in RELATED_SHARED}
-
-
 class SearchUnavailable(Exception):
     """The index cannot be read or written right now (engine down, writer lock busy, no index yet)."""
 
@@ -89,8 +148,14 @@ class SearchBackend(ABC):
         """Whether the live index was built with this version's fields (else it awaits a rebuild)."""
 
     @abstractmethod
-    def search(self, query: SearchQuery, *, hidden_ids: Collection[int] = ()) -> SearchResults:
-        """Hits (ids, highlights, transcript times), total and facet counts; labels are left to the caller."""
+    def search(
+        self, query: SearchQuery, *, hidden_ids: Collection[int] = (), vector: np.ndarray | None = None
+    ) -> SearchResults:
+        """Hits (ids, highlights, transcript times), total and facet counts; labels are left to the caller.
+
+        With the question's `vector`, stories close in meaning match too (unless `query.retrieval`
+        is "lexical"), fused with the word matches; without it, words alone decide.
+        """
 
     @abstractmethod
     def suggest(
@@ -100,9 +165,12 @@ class SearchBackend(ABC):
 
     @abstractmethod
     def related(
-        self, document: dict, *, include_staff: bool, limit: int = 3, hidden_ids: Collection[int] = ()
+        self, story_id: int, *, include_staff: bool, limit: int = 3, hidden_ids: Collection[int] = ()
     ) -> list[int]:
-        """Ids of the stories most like this one (never the story itself)."""
+        """Ids of the stories most like story `story_id` as the index holds it (never itself; none if not indexed).
+
+        The engine reads the story from its own index, so a story page sends no document to compare.
+        """
 
     @abstractmethod
     def update(self, documents: Iterable[dict] = (), delete_ids: Iterable[int] = ()) -> None:

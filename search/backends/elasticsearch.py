@@ -8,6 +8,7 @@ functions (search_request, suggest_requests, related_request) so tests can check
 
 from __future__ import annotations
 
+import html
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -19,26 +20,44 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from elasticsearch.dsl import Q, Search
 
 from search.backends.base import (
+    ALL_WORDS_BOOST,
     FACET_SIZES,
+    FUZZY_BOOST,
+    FUZZY_FIELDS,
+    FUZZY_SHORTEST_WORD,
+    FUZZY_TWO_TYPOS_FROM,
     HIGHLIGHT_FIELDS,
+    PHRASE_BOOST,
+    PHRASE_FIELDS,
+    PHRASE_SLOP,
+    QUESTION_WORDS,
     RELATED_MOST_WORDS,
     RELATED_SHARED,
     RELATED_SHORTEST_WORD,
+    RELATED_WORDS_FROM,
     RELATED_WORDS_IN,
+    SEMANTIC_CANDIDATES,
+    SEMANTIC_MIN_SIMILARITY,
     SNIPPET_CHARACTERS,
     TRANSCRIPT_HITS_PER_STORY,
     SearchBackend,
     SearchUnavailable,
     field_boosts,
-    related_shared_values,
-    related_words,
+    minimum_should_match,
 )
 from search.documents import copied_fields, person_names, person_slugs
 from search.query import FacetValue, SearchHit, SearchQuery, SearchResults, TranscriptHit
 from stories.schema import Kind
 from storybank.redaction import redact_credentials
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# What is typed is analysed like the English text fields, minus base.QUESTION_WORDS.
+QUESTION_ANALYZER = "question"
+# The transcript segment closest in meaning comes back as this inner hit.
+MOMENT = "moment"
+# kNN scores (cosine, scaled to 0..1) are added to BM25's, weighted by this. Not yet tuned against
+# a live cluster: no Elasticsearch server can run where this was written (see README).
+SEMANTIC_BOOST = 10.0
 # Filter name → keyword field.
 FILTER_FIELDS = {
     "theme": "themes.slug",
@@ -73,6 +92,8 @@ KIND_MAPPINGS = {
     Kind.CHOICE: {"type": "keyword"},
     Kind.COUNT: {"type": "integer"},
 }
+# Dimensions are taken from the first vector indexed, so any embedding model fits.
+VECTOR = {"type": "dense_vector", "index": True, "similarity": "cosine"}
 NAMED = {
     "properties": {
         "name": {"type": "text", "analyzer": "english", "fields": {"keyword": {"type": "keyword"}}},
@@ -81,11 +102,17 @@ NAMED = {
 }
 
 
-def search_fields() -> list[str]:
-    """The multi_match field list, each with its weight from the schema ("title^5"; 1 is left out)."""
+def search_fields(document_fields: Iterable[str] | None = None, scale: float = 1.0) -> list[str]:
+    """A multi_match field list, each with its weight from the schema ("title^5"; 1 is left out).
+
+    All searched fields by default, or just `document_fields`; weights multiplied by `scale`.
+    """
+    boosts = field_boosts(SEARCHED_FIELDS)
+    wanted = None if document_fields is None else {SEARCHED_FIELDS[field] for field in document_fields}
     return [
-        field if boost == 1 else f"{field}^{boost:g}"
-        for field, boost in field_boosts(SEARCHED_FIELDS).items()
+        field if boost * scale == 1 else f"{field}^{boost * scale:g}"
+        for field, boost in boosts.items()
+        if wanted is None or field in wanted
     ]
 
 
@@ -104,13 +131,23 @@ def index_definition() -> dict:
         "settings": {
             "number_of_shards": 1,
             "analysis": {
+                "filter": {
+                    "english_possessive": {"type": "stemmer", "language": "possessive_english"},
+                    "english_stemmer": {"type": "stemmer", "language": "english"},
+                    "question_words": {"type": "stop", "stopwords": sorted(QUESTION_WORDS)},
+                },
                 "analyzer": {
                     "folded": {
                         "type": "custom",
                         "tokenizer": "standard",
                         "filter": ["lowercase", "asciifolding"],
-                    }
-                }
+                    },
+                    QUESTION_ANALYZER: {
+                        "type": "custom",
+                        "tokenizer": "standard",
+                        "filter": ["english_possessive", "lowercase", "question_words", "english_stemmer"],
+                    },
+                },
             },
         },
         "mappings": {
@@ -143,8 +180,10 @@ def index_definition() -> dict:
                         "start": {"type": "float"},
                         "end": {"type": "float"},
                         "text": ENGLISH_TEXT,
+                        "embedding": VECTOR,
                     },
                 },
+                "embedding": VECTOR,
                 "first_published_at": {"type": "date"},
                 "year": {"type": "integer"},
                 "language": {"type": "keyword"},
@@ -155,8 +194,22 @@ def index_definition() -> dict:
 
 
 def elasticsearch_document(document: dict) -> dict:
-    """The story document plus the two fields only this index needs (everyone's slugs and names)."""
-    return {**document, "person": person_slugs(document), "person_names": person_names(document)}
+    """The story document plus what only this index needs: everyone's slugs and names, and the vectors.
+
+    A zero vector (a transcript segment too short to embed) is left out: cosine cannot compare it.
+    """
+    source = {key: value for key, value in document.items() if key != "vectors"}
+    source.update(person=person_slugs(document), person_names=person_names(document))
+    vectors = document.get("vectors")
+    if vectors is not None:
+        rows = [[round(float(value), 6) for value in row] if any(row) else None for row in vectors]
+        if rows[0] is not None:
+            source["embedding"] = rows[0]
+        source["transcript"] = [
+            {**segment, "embedding": row} if row is not None else segment
+            for segment, row in zip(document["transcript"], rows[1:], strict=False)
+        ]
+    return source
 
 
 def filter_clauses(filters: dict[str, tuple], include_staff: bool) -> list:
@@ -176,33 +229,123 @@ def _all_of(clauses: list):
     return Q("bool", filter=clauses) if clauses else Q("match_all")
 
 
-def search_request(query: SearchQuery, search: Search, hidden_ids: Collection[int] = ()) -> Search:
-    """The full request for one results page: query, post_filter, facet aggregations, highlights, sort.
+def text_query(text: str) -> Q:
+    """Stories with enough of the words in any field: base.py's rules (`required_words`) in this engine's terms."""
+    words = {"query": text, "analyzer": QUESTION_ANALYZER, "minimum_should_match": minimum_should_match()}
+    matching = Q(
+        "bool",
+        should=[
+            Q("multi_match", type="cross_fields", operator="or", fields=search_fields(), **words),
+            Q(
+                "multi_match",
+                type="best_fields",
+                operator="or",
+                fuzziness=f"AUTO:{FUZZY_SHORTEST_WORD},{FUZZY_TWO_TYPOS_FROM}",
+                fields=search_fields(FUZZY_FIELDS, FUZZY_BOOST),
+                **words,
+            ),
+        ],
+        minimum_should_match=1,
+    )
+    every_word = Q(
+        "multi_match",
+        query=text,
+        analyzer=QUESTION_ANALYZER,
+        type="cross_fields",
+        operator="and",
+        fields=search_fields(),
+        boost=ALL_WORDS_BOOST,
+    )
+    phrase = Q(
+        "multi_match",
+        query=text,
+        analyzer=QUESTION_ANALYZER,
+        type="phrase",
+        slop=PHRASE_SLOP,
+        fields=search_fields(PHRASE_FIELDS),
+        boost=PHRASE_BOOST,
+    )
+    return Q("bool", must=[matching], should=[every_word, phrase])
+
+
+def semantic_clauses(vector, visibility: list, hidden: list) -> list[dict]:
+    """kNN over the story vectors and the transcript segments' (the closest segment is returned as the moment).
+
+    Visibility and the hidden stories are inside `filter`, so the k candidates are stories this
+    reader may see; facet filters narrow them through post_filter like every other hit.
+    """
+    candidate_filter = (
+        Q("bool", filter=visibility, must_not=hidden).to_dict() if visibility or hidden else None
+    )
+    common = {
+        "k": SEMANTIC_CANDIDATES,
+        "num_candidates": SEMANTIC_CANDIDATES * 4,
+        "query_vector": [round(float(value), 6) for value in vector],
+        "similarity": SEMANTIC_MIN_SIMILARITY,
+        "boost": SEMANTIC_BOOST,
+    }
+    if candidate_filter:
+        common["filter"] = candidate_filter
+    return [
+        {"field": "embedding", **common},
+        {
+            "field": "transcript.embedding",
+            **common,
+            "inner_hits": {
+                "name": MOMENT,
+                "size": 1,
+                "_source": ["transcript.start", "transcript.end", "transcript.text"],
+            },
+        },
+    ]
+
+
+def search_request(
+    query: SearchQuery, search: Search, hidden_ids: Collection[int] = (), vector=None
+) -> Search:
+    """The full request for one results page: query, kNN, post_filter, facet aggregations, highlights, sort.
 
     Facets follow standard faceted navigation: the filters go in post_filter (so they narrow the
     hits but not the aggregations) and each facet's aggregation applies every filter but its own.
-    Visibility (and the hidden stories) is part of the query, so it shapes hits, totals and every
-    facet alike.
+    Visibility (and the hidden stories) is part of the query and of the kNN filter, so it shapes
+    hits, totals and every facet alike. With the question's `vector`, Elasticsearch returns the
+    union of word matches and the k nearest stories, scored by the sum of both (SEMANTIC_BOOST).
     """
     visibility = filter_clauses({}, query.include_staff)
     hidden = hidden_clauses(hidden_ids)
-    if query.text:
-        text = Q("multi_match", query=query.text, type="cross_fields", operator="and", fields=search_fields())
+    semantic = bool(query.text) and vector is not None and query.retrieval != "lexical"
+    if semantic:
+        search = search.extra(knn=semantic_clauses(vector, visibility, hidden))
+    if query.text and query.retrieval == "semantic":
+        main = None if semantic else Q("match_none")
+    elif query.text:
         transcript = Q(
             "nested",
             path="transcript",
             score_mode="max",
-            query=Q("match", **{"transcript.text": query.text}),
+            query=Q(
+                "match",
+                **{
+                    "transcript.text": {
+                        "query": query.text,
+                        "analyzer": QUESTION_ANALYZER,
+                        "minimum_should_match": minimum_should_match(),
+                    }
+                },
+            ),
             inner_hits={
                 "size": TRANSCRIPT_HITS_PER_STORY,
                 "sort": [{"transcript.start": {"order": "asc"}}],
                 "highlight": {**HIGHLIGHT_TAGS, "fields": {"transcript.text": {"number_of_fragments": 0}}},
             },
         )
-        main = Q("bool", must=[text], should=[transcript], filter=visibility, must_not=hidden)
+        main = Q(
+            "bool", must=[text_query(query.text)], should=[transcript], filter=visibility, must_not=hidden
+        )
     else:
         main = Q("bool", filter=visibility, must_not=hidden) if visibility or hidden else Q("match_all")
-    search = search.query(main)
+    if main is not None:
+        search = search.query(main)
     filters = query.filters()
     if filters:
         search = search.post_filter(_all_of(filter_clauses(filters, include_staff=True)))
@@ -239,13 +382,18 @@ def parse_search_response(body: dict) -> SearchResults:
         for field, fragments in (raw.get("highlight") or {}).items():
             if fragments:
                 hit.highlights[field] = fragments[0]
-        inner = ((raw.get("inner_hits") or {}).get("transcript") or {}).get("hits", {}).get("hits", [])
-        for segment in inner:
-            source = segment["_source"]
-            highlighted = (segment.get("highlight") or {}).get("transcript.text", [source["text"]])[0]
-            hit.transcript_hits.append(
-                TranscriptHit(float(source["start"]), float(source["end"]), source["text"], highlighted)
-            )
+        inner_hits = raw.get("inner_hits") or {}
+        for name in ("transcript", MOMENT):
+            inner = (inner_hits.get(name) or {}).get("hits", {}).get("hits", [])
+            if hit.transcript_hits:
+                break  # a segment with the words beats the closest in meaning
+            for segment in inner:
+                source = segment["_source"]
+                plain = html.escape(source["text"])
+                highlighted = (segment.get("highlight") or {}).get("transcript.text", [plain])[0]
+                hit.transcript_hits.append(
+                    TranscriptHit(float(source["start"]), float(source["end"]), source["text"], highlighted)
+                )
         hits.append(hit)
     facets = {}
     for facet in FACET_SIZES:
@@ -277,30 +425,47 @@ def suggest_requests(
 
 
 def related_request(
-    document: dict, include_staff: bool, limit: int, search: Search, hidden_ids: Collection[int] = ()
+    story_id: int,
+    alias: str,
+    include_staff: bool,
+    limit: int,
+    search: Search,
+    hidden_ids: Collection[int] = (),
 ) -> Search:
-    """More-like-this as base.py defines it (RELATED_WORDS_FROM, RELATED_SHARED); never the story itself."""
+    """More-like-this as base.py defines it (RELATED_WORDS_FROM, RELATED_SHARED); never the story itself.
+
+    Elasticsearch reads the story from the index: more_like_this takes its RELATED_WORDS_FROM words
+    from the indexed document (Lucene then matches each word in the field it came from) and a terms
+    lookup takes each shared facet's values from it, so the request carries no story text.
+    """
+    indexed = {"index": alias, "id": str(story_id)}
     should = [
         Q(
             "more_like_this",
             fields=[SEARCHED_FIELDS[field] for field in RELATED_WORDS_IN],
-            like=[related_words(document)],
+            like=[
+                {
+                    "_index": alias,
+                    "_id": str(story_id),
+                    "fields": [SEARCHED_FIELDS[field] for field in RELATED_WORDS_FROM],
+                }
+            ],
             min_term_freq=1,
             min_doc_freq=1,
             max_query_terms=RELATED_MOST_WORDS,
             min_word_length=RELATED_SHORTEST_WORD,
         )
     ]
-    for facet, values in related_shared_values(document).items():
-        if values:
-            should.append(Q("terms", **{FILTER_FIELDS[facet]: values, "boost": RELATED_SHARED[facet]}))
+    for facet, boost in RELATED_SHARED.items():
+        field = FILTER_FIELDS[facet]
+        should.append(Q("terms", **{field: {**indexed, "path": field}, "boost": boost}))
     return search.query(
         Q(
             "bool",
             should=should,
             minimum_should_match=1,
             filter=filter_clauses({}, include_staff),
-            must_not=[Q("ids", values=[str(document["id"])]), *hidden_clauses(hidden_ids)],
+            must_not=[Q("ids", values=[str(story_id)]), *hidden_clauses(hidden_ids)],
         )
     ).source(["id"])[:limit]
 
@@ -346,9 +511,9 @@ class ElasticsearchBackend(SearchBackend):
             for index in mappings.body.values()
         )
 
-    def search(self, query: SearchQuery, *, hidden_ids: Collection[int] = ()) -> SearchResults:
+    def search(self, query: SearchQuery, *, hidden_ids: Collection[int] = (), vector=None) -> SearchResults:
         with self._reachable():
-            response = search_request(query, self._search(), hidden_ids).execute()
+            response = search_request(query, self._search(), hidden_ids, vector).execute()
         return parse_search_response(response.to_dict())
 
     def suggest(
@@ -363,9 +528,9 @@ class ElasticsearchBackend(SearchBackend):
         return story_ids, slugs
 
     def related(
-        self, document: dict, *, include_staff: bool, limit: int = 3, hidden_ids: Collection[int] = ()
+        self, story_id: int, *, include_staff: bool, limit: int = 3, hidden_ids: Collection[int] = ()
     ) -> list[int]:
-        request = related_request(document, include_staff, limit, self._search(), hidden_ids)
+        request = related_request(story_id, self.alias, include_staff, limit, self._search(), hidden_ids)
         with self._reachable():
             answer = request.execute().to_dict()
         return [int(hit["_source"]["id"]) for hit in answer["hits"]["hits"]]

@@ -8,6 +8,7 @@ web processes read and pick up new commits and new builds as they appear.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
@@ -19,33 +20,47 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import tantivy
 from django.conf import settings
 from tantivy import Document, Filter, Index, Occur, Query, SchemaBuilder, SnippetGenerator
 
 from search.backends.base import (
+    ALL_WORDS_BOOST,
     FACET_SIZES,
+    FUZZY_BOOST,
+    FUZZY_FIELDS,
     HIGHLIGHT_FIELDS,
+    PHRASE_BOOST,
+    PHRASE_FIELDS,
+    PHRASE_SLOP,
+    QUESTION_WORDS,
     RELATED_MOST_WORDS,
     RELATED_SHARED,
     RELATED_SHORTEST_WORD,
+    RELATED_WORDS_FROM,
     RELATED_WORDS_IN,
+    SEMANTIC_CANDIDATES,
+    SEMANTIC_MIN_SIMILARITY,
     SNIPPET_CHARACTERS,
     TRANSCRIPT_HITS_PER_STORY,
     SearchBackend,
     SearchUnavailable,
     byte_ranges_to_characters,
     field_boosts,
+    fuse,
+    fuzzy_distance,
     marked_html,
-    related_shared_values,
     related_words,
+    required_words,
 )
+from search.backends.vectors import NearStory, VectorReader, write_vectors
 from search.documents import person_names, person_slugs
 from search.query import FacetValue, SearchHit, SearchQuery, SearchResults, TranscriptHit
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TEXT_ANALYZER = "storybank_en"  # lower-cased, English stop words removed, English stemming
 CURRENT_LINK = "current"
 SCHEMA_FILE = "storybank-schema.json"
@@ -79,10 +94,10 @@ def build_schema():
     builder = SchemaBuilder()
     builder.add_integer_field("id", stored=True, indexed=True, fast=True)
     builder.add_integer_field("fingerprint", stored=True, fast=True)
-    # Positions are only needed for phrase queries (autocomplete); term frequencies serve BM25.
+    # Positions serve the phrase boost (words close together rank higher) and autocomplete.
     for name in TEXT_FIELDS:
         stored = name in HIGHLIGHT_FIELDS
-        builder.add_text_field(name, stored=stored, tokenizer_name=TEXT_ANALYZER, index_option="freq")
+        builder.add_text_field(name, stored=stored, tokenizer_name=TEXT_ANALYZER, index_option="position")
     # Autocomplete: plain lower-cased words (no stemming) so prefixes match what was typed.
     builder.add_text_field("title_prefix", tokenizer_name="default")
     builder.add_text_field("people_prefix", tokenizer_name="default")
@@ -122,6 +137,18 @@ def prefix_analyzer() -> tantivy.TextAnalyzer:
 
 ANALYZER = text_analyzer()
 PREFIX_ANALYZER = prefix_analyzer()
+
+
+def query_words(text: str) -> dict[str, str]:
+    """Each distinct term of `text` as indexed (stemmed, stop words gone), with the longest word typed for it."""
+    words: dict[str, str] = {}
+    for typed in PREFIX_ANALYZER.analyze(text):
+        if typed in QUESTION_WORDS:
+            continue
+        for term in ANALYZER.analyze(typed):
+            if len(typed) > len(words.get(term, "")):
+                words[term] = typed
+    return words
 
 
 def _timestamp(value: str | None) -> int:
@@ -167,6 +194,12 @@ def _words(value) -> list[str]:
     return [item["name"] for item in value]
 
 
+def _vectors_of(documents: Iterable[dict]) -> list[tuple[int, np.ndarray]]:
+    return [
+        (document["id"], document["vectors"]) for document in documents if document.get("vectors") is not None
+    ]
+
+
 def _filter(query: Query) -> Query:
     """A clause that narrows without changing relevance scores."""
     return Query.const_score_query(query, 0.0)
@@ -188,6 +221,7 @@ class EmbeddedBackend(SearchBackend):
         self._index: Index | None = None
         self._opened_target: str | None = None
         self._meta_signature: tuple | None = None
+        self._vector_reader: VectorReader | None = None
 
     @classmethod
     def from_settings(cls) -> EmbeddedBackend:
@@ -246,6 +280,7 @@ class EmbeddedBackend(SearchBackend):
                     raise SearchUnavailable(f"the search index cannot be opened: {error}") from error
                 self._opened_target = target
                 self._meta_signature = None
+                self._vector_reader = VectorReader(self.root / target)
             meta = self.root / target / "meta.json"
             try:
                 stat = meta.stat()
@@ -260,18 +295,60 @@ class EmbeddedBackend(SearchBackend):
     # -- reading ---------------------------------------------------------------------------------
 
     def text_query(self, text: str) -> Query | None:
-        """Every word must match in some field (like Elasticsearch's cross_fields + operator "and")."""
-        terms = list(dict.fromkeys(ANALYZER.analyze(text)))
-        if not terms:
+        """Stories with enough of the words in any field, ranked by BM25 with the schema's weights.
+
+        The rules (how many words, typos, phrase and all-words boosts) are base.py's, shared with
+        Elasticsearch; see `required_words`.
+        """
+        words = query_words(text)
+        if not words:
             return None
-        per_term = []
-        for term in terms:
+        boosts = field_boosts(SEARCHED_FIELDS)
+        fuzzy_fields = {SEARCHED_FIELDS[field] for field in FUZZY_FIELDS}
+        per_word = []
+        for term, typed in words.items():
             alternatives = [
                 (Occur.Should, Query.boost_query(Query.term_query(SCHEMA, field, term), boost))
-                for field, boost in field_boosts(SEARCHED_FIELDS).items()
+                for field, boost in boosts.items()
             ]
-            per_term.append((Occur.Must, Query.boolean_query(alternatives)))
-        return Query.boolean_query(per_term)
+            distance = fuzzy_distance(typed)
+            if distance:
+                alternatives += [
+                    (
+                        Occur.Should,
+                        Query.boost_query(
+                            Query.fuzzy_term_query(SCHEMA, field, term, distance=distance),
+                            FUZZY_BOOST * boosts[field],
+                        ),
+                    )
+                    for field in boosts
+                    if field in fuzzy_fields
+                ]
+            per_word.append(Query.boolean_query(alternatives))
+        terms = list(words)
+        matching = Query.boolean_query(
+            [(Occur.Should, query) for query in per_word],
+            minimum_number_should_match=required_words(len(terms)),
+        )
+        clauses = [(Occur.Must, matching)]
+        if len(terms) > 1:
+            every_word = Query.boolean_query([(Occur.Must, query) for query in per_word])
+            clauses.append((Occur.Should, Query.boost_query(every_word, ALL_WORDS_BOOST)))
+            for field in PHRASE_FIELDS:
+                index_field = SEARCHED_FIELDS[field]
+                phrase = Query.phrase_query(SCHEMA, index_field, terms, slop=PHRASE_SLOP)
+                clauses.append((Occur.Should, Query.boost_query(phrase, PHRASE_BOOST * boosts[index_field])))
+        return Query.boolean_query(clauses)
+
+    @staticmethod
+    def highlight_query(text: str) -> Query | None:
+        """The words as plain terms: what snippets mark (fuzzy and phrase clauses add no new words)."""
+        words = query_words(text)
+        if not words:
+            return None
+        return Query.boolean_query(
+            [(Occur.Should, Query.term_query(SCHEMA, field, term)) for term in words for field in TEXT_FIELDS]
+        )
 
     def filter_clauses(self, filters: dict[str, tuple], include_staff: bool) -> list[Query]:
         clauses = []
@@ -291,22 +368,108 @@ class EmbeddedBackend(SearchBackend):
         clauses += _hidden(hidden_ids)
         return Query.boolean_query(clauses)
 
-    def search(self, query: SearchQuery, *, hidden_ids: Collection[int] = ()) -> SearchResults:
+    def search(
+        self, query: SearchQuery, *, hidden_ids: Collection[int] = (), vector: np.ndarray | None = None
+    ) -> SearchResults:
         index = self._reader()
         searcher = index.searcher()
-        text_query = self.text_query(query.text) if query.text else None
-        if query.text and text_query is None:
+        lexical = self.text_query(query.text) if query.text and query.retrieval != "semantic" else None
+        near: list[NearStory] = []
+        if query.text and vector is not None and query.retrieval != "lexical":
+            near = self._near(searcher, vector, query.include_staff, hidden_ids)
+        if query.text and lexical is None and not near:
             return SearchResults(total=0, hits=[], facets={facet: [] for facet in FACET_SIZES})
+        matched = self._matched(lexical, near) if query.text else None
         visible = self.filter_clauses(query.filters(), query.include_staff)
-        main = self.combined_query(text_query, visible, hidden_ids)
+        main = self.combined_query(matched, visible, hidden_ids)
         sort = query.effective_sort
-        order_by = {"newest": "published", "helpful": "helpful"}.get(sort)
-        result = searcher.search(
-            main, limit=query.per_page, offset=query.offset, count=True, order_by_field=order_by
+        if sort == "relevance" and near:
+            raw_hits = self._fused_page(searcher, query, lexical, near, visible, hidden_ids)
+            total = searcher.search(main, limit=1, count=True).count
+        else:
+            order_by = {"newest": "published", "helpful": "helpful"}.get(sort)
+            result = searcher.search(
+                main, limit=query.per_page, offset=query.offset, count=True, order_by_field=order_by
+            )
+            raw_hits, total = result.hits, result.count
+        highlight = self.highlight_query(query.text) if query.text else None
+        hits = self._hits(searcher, highlight, raw_hits, {story.story_id: story for story in near})
+        facets = self._facets(searcher, query, matched, hidden_ids)
+        return SearchResults(total=total, hits=hits, facets=facets)
+
+    @staticmethod
+    def _matched(lexical: Query | None, near: list[NearStory]) -> Query:
+        """What the text matches: its words, or a story close in meaning (both count, and are counted)."""
+        if not near:
+            return lexical
+        semantic = _filter(Query.term_set_query(SCHEMA, "id", [story.story_id for story in near]))
+        if lexical is None:
+            return semantic
+        return Query.boolean_query([(Occur.Should, lexical), (Occur.Should, semantic)])
+
+    def _ids_matching(
+        self, searcher, story_ids: list[int], filters: list[Query], hidden_ids: Collection[int]
+    ) -> set[int]:
+        """Which of these stories pass the filters (visibility, facets, hidden ones), asked of the index."""
+        if not story_ids:
+            return set()
+        candidates = self.combined_query(Query.term_set_query(SCHEMA, "id", story_ids), filters, hidden_ids)
+        result = searcher.search(candidates, limit=len(story_ids))
+        return set(searcher.fast_field_values("id", [address for _, address in result.hits]))
+
+    def _near(
+        self, searcher, vector: np.ndarray, include_staff: bool, hidden_ids: Collection[int]
+    ) -> list[NearStory]:
+        """The stories this reader may see that are closest in meaning to the question, closest first."""
+        reader = self._vector_reader
+        if reader is None:
+            return []
+        candidates = reader.nearest(vector, minimum=SEMANTIC_MIN_SIMILARITY, limit=SEMANTIC_CANDIDATES * 4)
+        allowed = self._ids_matching(
+            searcher,
+            [story.story_id for story in candidates],
+            self.filter_clauses({}, include_staff),
+            hidden_ids,
         )
-        hits = self._hits(searcher, text_query, result.hits)
-        facets = self._facets(searcher, query, text_query, hidden_ids)
-        return SearchResults(total=result.count, hits=hits, facets=facets)
+        return [story for story in candidates if story.story_id in allowed][:SEMANTIC_CANDIDATES]
+
+    def _fused_page(
+        self,
+        searcher,
+        query: SearchQuery,
+        lexical: Query | None,
+        near: list[NearStory],
+        filters: list[Query],
+        hidden_ids: Collection[int],
+    ) -> list[tuple[float, object]]:
+        """One page of the word and meaning lists fused (base.fuse), as (score, address) pairs.
+
+        The word list is read to the end of this page: a story deeper in it, and not close in
+        meaning, scores less than every story above it, so it cannot belong on this page.
+        """
+        depth = query.offset + query.per_page
+        lexical_ids: list[int] = []
+        if lexical is not None:
+            result = searcher.search(self.combined_query(lexical, filters, hidden_ids), limit=depth)
+            lexical_ids = searcher.fast_field_values("id", [address for _, address in result.hits])
+        near_ids = [story.story_id for story in near]
+        passing = self._ids_matching(searcher, near_ids, filters, hidden_ids)
+        fused = fuse(lexical_ids, [story_id for story_id in near_ids if story_id in passing])
+        page = fused[query.offset : depth]
+        if not page:
+            return []
+        found = searcher.search(Query.term_set_query(SCHEMA, "id", page), limit=len(page))
+        addresses = dict(
+            zip(
+                searcher.fast_field_values("id", [a for _, a in found.hits]),
+                [a for _, a in found.hits],
+                strict=True,
+            )
+        )
+        rank_of = {story_id: rank for rank, story_id in enumerate(page)}
+        return [
+            (1.0 / (1 + rank_of[story_id]), addresses[story_id]) for story_id in page if story_id in addresses
+        ]
 
     def _facets(
         self, searcher, query: SearchQuery, text_query: Query | None, hidden_ids: Collection[int]
@@ -342,7 +505,9 @@ class EmbeddedBackend(SearchBackend):
         )
         return searcher.search(narrowed, limit=1, count=True).count
 
-    def _hits(self, searcher, text_query: Query | None, raw_hits) -> list[SearchHit]:
+    def _hits(
+        self, searcher, text_query: Query | None, raw_hits, near: dict[int, NearStory] | None = None
+    ) -> list[SearchHit]:
         generators = {}
         segment_generator = None
         if text_query is not None and raw_hits:
@@ -362,6 +527,9 @@ class EmbeddedBackend(SearchBackend):
                     hit.highlights[field] = highlighted
             if segment_generator is not None and "transcript_text" in hit.highlights:
                 hit.transcript_hits = self._transcript_hits(segment_generator, document)
+            closest = (near or {}).get(hit.id)
+            if not hit.transcript_hits and closest is not None and closest.position:
+                hit.transcript_hits = self._moment(document, closest.position)
             hits.append(hit)
         return hits
 
@@ -379,6 +547,18 @@ class EmbeddedBackend(SearchBackend):
             return marked_html(full_text, byte_ranges_to_characters(full_text, shifted))
         fragment = snippet.fragment()
         return marked_html(fragment, byte_ranges_to_characters(fragment, ranges)) + " …"
+
+    @staticmethod
+    def _moment(document, position: int) -> list[TranscriptHit]:
+        """The transcript segment closest in meaning to the question (a semantic hit points at it)."""
+        raw = document.get_first("segments")
+        segments = json.loads(bytes(raw)) if raw else []
+        if not 0 < position <= len(segments):
+            return []
+        segment = segments[position - 1]
+        return [
+            TranscriptHit(segment["start"], segment["end"], segment["text"], html.escape(segment["text"]))
+        ]
 
     @staticmethod
     def _transcript_hits(generator, document) -> list[TranscriptHit]:
@@ -422,12 +602,22 @@ class EmbeddedBackend(SearchBackend):
         return story_ids, people
 
     def related(
-        self, document: dict, *, include_staff: bool, limit: int = 3, hidden_ids: Collection[int] = ()
+        self, story_id: int, *, include_staff: bool, limit: int = 3, hidden_ids: Collection[int] = ()
     ) -> list[int]:
-        """Stories most like this one, as base.py defines it (RELATED_WORDS_FROM, RELATED_SHARED)."""
+        """Stories most like this one, as base.py defines it (RELATED_WORDS_FROM, RELATED_SHARED).
+
+        The story's words and facet values are read from its stored fields (the RELATED_WORDS_FROM
+        fields are stored for highlighting), so nothing is rebuilt from the database.
+        """
         index = self._reader()
         searcher = index.searcher()
-        words = ANALYZER.analyze(related_words(document))
+        story_id = int(story_id)
+        found = searcher.search(Query.term_query(SCHEMA, "id", story_id), limit=1).hits
+        if not found:
+            return []
+        story = searcher.doc(found[0][1])
+        text = {field: story.get_first(SEARCHED_FIELDS[field]) or "" for field in RELATED_WORDS_FROM}
+        words = ANALYZER.analyze(related_words(text))
         terms = [word for word in dict.fromkeys(words) if len(word) >= RELATED_SHORTEST_WORD][
             :RELATED_MOST_WORDS
         ]
@@ -436,15 +626,16 @@ class EmbeddedBackend(SearchBackend):
         for term in terms:
             for field in fields:
                 should.append((Occur.Should, Query.term_query(SCHEMA, field, term)))
-        for facet, values in related_shared_values(document).items():
+        for facet, boost in RELATED_SHARED.items():
+            values = story.get_all(FILTER_FIELDS[facet])
             if values:
                 shared = Query.term_set_query(SCHEMA, FILTER_FIELDS[facet], values)
-                should.append((Occur.Should, Query.boost_query(shared, RELATED_SHARED[facet])))
+                should.append((Occur.Should, Query.boost_query(shared, boost)))
         if not should:
             return []
         clauses = [(Occur.Must, Query.boolean_query(should))]
         clauses += [(Occur.Must, _filter(clause)) for clause in self.filter_clauses({}, include_staff)]
-        clauses.append((Occur.MustNot, Query.term_query(SCHEMA, "id", document["id"])))
+        clauses.append((Occur.MustNot, Query.term_query(SCHEMA, "id", story_id)))
         clauses += _hidden(hidden_ids)
         result = searcher.search(Query.boolean_query(clauses), limit=limit)
         return [searcher.doc(address).get_first("id") for _, address in result.hits]
@@ -491,6 +682,7 @@ class EmbeddedBackend(SearchBackend):
         if not self.exists():
             raise SearchUnavailable("the search index has not been built yet")
         index = self._reader()
+        documents, delete_ids = list(documents), list(delete_ids)
         writer = self._writer(index, UPDATE_WRITER_HEAP, 1)
         try:
             for story_id in delete_ids:
@@ -505,6 +697,8 @@ class EmbeddedBackend(SearchBackend):
         finally:
             writer.wait_merging_threads()
         index.reload()
+        # A story without new vectors keeps its old ones until the worker has embedded its new text.
+        write_vectors(self.root / self._current_target(), _vectors_of(documents), delete_ids)
 
     def rebuild(self, documents: Iterable[dict], progress: Callable[[int], None] | None = None) -> int:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -515,11 +709,17 @@ class EmbeddedBackend(SearchBackend):
             index = self._open(build_path)
             writer = self._writer(index, REBUILD_WRITER_HEAP, min(os.cpu_count() or 1, 4))
             count = 0
+            vectors: list[dict] = []
             for document in documents:
                 writer.add_document(tantivy_document(document))
+                vectors.append(document)
                 count += 1
-                if progress and count % 1000 == 0:
-                    progress(count)
+                if count % 1000 == 0:
+                    write_vectors(build_path, _vectors_of(vectors))
+                    vectors = []
+                    if progress:
+                        progress(count)
+            write_vectors(build_path, _vectors_of(vectors))
             writer.commit()
             writer.wait_merging_threads()
             (build_path / SCHEMA_FILE).write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
@@ -545,4 +745,5 @@ class EmbeddedBackend(SearchBackend):
             self._index = None
             self._opened_target = None
             self._meta_signature = None
+            self._vector_reader = None
         shutil.rmtree(self.root, ignore_errors=True)

@@ -10,6 +10,7 @@ queue, rebuild and verify) are all part of the contract.
 from __future__ import annotations
 
 import datetime
+import re
 from io import StringIO
 
 import pytest
@@ -23,14 +24,18 @@ from search.models import PendingIndexUpdate
 from search.query import SearchQuery
 from search.related import related_stories
 from search.service import get_backend, search_stories, suggest
-from search.sync import apply_pending_updates, find_drift
+from search.sync import apply_pending_updates, embed_waiting_stories, find_drift
 from stories.importing import bulk_import_mode
 from stories.models import StoryPage, TranscriptSegment, Visibility
-from stories.related import related_stories as related_on_story_pages
-from stories.related import stories_sharing_a_theme
+from stories.related import related_story_ids, stories_sharing_a_theme
 from tests.factories import OutcomeTypeFactory, PersonFactory, StoryPageFactory, ThemeFactory, UserFactory
 
 ANONYMOUS = AnonymousUser()
+
+
+def card_titles(html: str) -> list[str]:
+    """The titles of the story cards in a piece of a page, in order."""
+    return re.findall(r'class="story-card__title"[^>]*><a href="[^"]*">([^<]*)</a>', html)
 
 
 def publish_with_transcript(title: str, segments: list[tuple[float, float, str]], **fields):
@@ -41,6 +46,13 @@ def publish_with_transcript(title: str, segments: list[tuple[float, float, str]]
     story.save_revision().publish()
     story.refresh_from_db()
     return story
+
+
+def embed_everything_waiting() -> None:
+    """What the worker does in the background: embed every waiting story, then apply the index updates."""
+    while embed_waiting_stories():
+        pass
+    apply_pending_updates(wait=True)
 
 
 def find(user=ANONYMOUS, **params):
@@ -187,7 +199,7 @@ class BackendContract:
         assert "Customer questions answered the same day" in titles(page)
         assert "An onboarding buddy for every new starter" in titles(page)
 
-    def test_every_word_must_match_somewhere(self, library):
+    def test_every_word_of_a_short_query_must_match_somewhere(self, library):
         assert titles(find(q="spreadsheet breakfast")) == ["A nightly data pipeline replaced the spreadsheet"]
         assert find(q="spreadsheet unicorn").total == 0
 
@@ -202,6 +214,107 @@ class BackendContract:
             "Second try",
             "Routine rota",
             "Clip about rotas",
+        ]
+
+    # -- ranking words ----------------------------------------------------------------------------
+
+    def test_short_queries_need_every_word_longer_ones_most_of_them_and_all_words_rank_first(self, index_now):
+        StoryPageFactory(title="Damp labels", aha="The scanner failed in the cold warehouse.")
+        StoryPageFactory(title="Warehouse scanner", aha="A new scanner for the warehouse.")
+        StoryPageFactory(title="Labels", aha="Printed labels.")
+        index_now()
+        assert find(q="scanner unicorn").total == 0  # two words: both needed
+        three = titles(find(q="labels scanner warehouse"))  # three words: two are enough
+        assert three == ["Damp labels", "Warehouse scanner"]
+
+    def test_question_words_are_ignored_and_a_long_question_finds_its_key_words(self, library):
+        assert titles(find(q="what is a buddy?")) == ["An onboarding buddy for every new starter"]
+        question = "how can we help our new starters who feel lost in their first week at work?"
+        assert titles(find(q=question))[0] == "An onboarding buddy for every new starter"
+
+    def test_words_close_together_rank_above_the_same_words_apart(self, index_now):
+        StoryPageFactory(title="Notes", aha="The night shift kept a log of every pallet that tipped over.")
+        StoryPageFactory(
+            title="Notes too", aha="Pallet counts were wrong; the log of the night shift was lost."
+        )
+        index_now()
+        assert titles(find(q="pallet tipped"))[0] == "Notes"
+        assert titles(find(q="night shift log")) == ["Notes", "Notes too"]
+
+    def test_a_typo_in_a_longer_word_still_finds_the_story(self, library):
+        assert titles(find(q="onbaording")) == ["An onboarding buddy for every new starter"]
+        assert titles(find(q="spredsheet")) == ["A nightly data pipeline replaced the spreadsheet"]
+        assert find(q="bddy").total == 0  # four letters: no typo forgiven
+
+    # -- ranking meaning --------------------------------------------------------------------------
+
+    @pytest.fixture
+    def meaning_library(self, meaning_search, index_now):
+        """Stories whose words differ from the questions asked of them, with their vectors indexed."""
+        support = ThemeFactory(name="Field service")
+        stories = {
+            "corrosion": StoryPageFactory(
+                title="The expert on corrosion was two floors up",
+                aha="A chemist in the lab knew which coating stops salt water eating the pump housings.",
+                themes=[support],
+            ),
+            "invoices": StoryPageFactory(
+                title="Invoices approved in one day",
+                aha="Finance moved approvals into a shared queue instead of passing paper around.",
+            ),
+            "secret": StoryPageFactory(
+                title="Staff-only note on oxidised valves",
+                aha="Oxidation on the valves came from the cleaning fluid.",
+                themes=[support],
+                visibility=Visibility.STAFF,
+            ),
+            "voice": publish_with_transcript(
+                "Voice note from the harbour",
+                [
+                    (0.0, 6.0, "We drove out to the harbour on a Monday morning to look at the boats."),
+                    (41.5, 48.0, "Every metal bracket near the seawater had gone orange and flaky."),
+                    (60.0, 66.0, "After lunch we wrote the report and sent it to the office."),
+                ],
+                aha="A quick visit beats a long email thread.",
+            ),
+        }
+        index_now()
+        embed_everything_waiting()
+        return stories
+
+    def test_a_question_in_other_words_finds_the_story_by_meaning(self, meaning_library):
+        question = "equipment rusting"
+        assert titles(search_stories(SearchQuery(text=question, retrieval="lexical"), ANONYMOUS)) == []
+        page = search_stories(SearchQuery(text=question), ANONYMOUS)
+        assert titles(page)[0] == "The expert on corrosion was two floors up"
+        assert "Invoices approved in one day" not in titles(page)
+        assert page.total == len(page.results)
+
+    def test_a_semantic_hit_in_a_transcript_points_at_the_moment(self, meaning_library):
+        page = search_stories(SearchQuery(text="salt water rust on metal parts by the sea"), ANONYMOUS)
+        voice = next(result for result in page.results if result.story.title == "Voice note from the harbour")
+        assert [hit.start for hit in voice.hit.transcript_hits] == [41.5]
+
+    def test_meaning_never_reaches_a_story_the_reader_may_not_see(self, meaning_library):
+        question = SearchQuery(text="oxidation damage on valves and pumps")
+        anonymous = search_stories(question, ANONYMOUS)
+        assert "Staff-only note on oxidised valves" not in titles(anonymous)
+        assert anonymous.total == len(anonymous.results)
+        assert counts(anonymous, "theme") == {"field-service": 1}
+        staff = search_stories(question, UserFactory())
+        assert "Staff-only note on oxidised valves" in titles(staff)
+        assert counts(staff, "theme") == {"field-service": 2}
+
+    def test_facet_filters_narrow_meaning_matches_like_word_matches(self, meaning_library):
+        page = search_stories(SearchQuery(text="equipment rusting", themes=("field-service",)), ANONYMOUS)
+        assert titles(page) == ["The expert on corrosion was two floors up"]
+        assert page.total == 1
+
+    def test_without_vectors_search_still_matches_words(self, meaning_search, index_now):
+        StoryPageFactory(title="Corrosion on the pumps")
+        index_now()  # the worker has not embedded it yet
+        assert titles(search_stories(SearchQuery(text="corrosion pumps"), ANONYMOUS)) == [
+            "Corrosion on the pumps"
         ]
 
     def test_filters_narrow_results_and_combine(self, library):
@@ -313,18 +426,30 @@ class BackendContract:
 
     def test_related_stories_share_themes_and_respect_visibility(self, library):
         related = related_stories(library["inbox"], ANONYMOUS, limit=3)
-        assert related and related[0].title == "A nightly data pipeline replaced the spreadsheet"
-        assert library["secret"] not in related and library["inbox"] not in related
-        assert library["secret"] in related_stories(library["inbox"], UserFactory(), limit=5)
+        assert related and related[0] == library["pipeline"].pk
+        assert library["secret"].pk not in related and library["inbox"].pk not in related
+        assert library["secret"].pk in related_stories(library["inbox"], UserFactory(), limit=5)
 
-    def test_story_pages_get_related_stories_from_the_index(self, index_now):
+    def test_related_stories_come_from_the_index_without_rebuilding_the_story(self, library):
+        with CaptureQueriesContext(connection) as queries:
+            related = related_stories(library["inbox"], ANONYMOUS, limit=3)
+        assert related[0] == library["pipeline"].pk
+        assert len(queries) == 0
+
+    def test_a_story_missing_from_the_index_has_no_related_stories_there(self, search_backend, library):
+        assert search_backend.related(10_000_000, include_staff=True, limit=3) == []
+
+    def test_story_pages_get_related_stories_from_the_index(self, index_now, client):
         rota = StoryPageFactory(
             title="Lighthouse keepers share one rota",
             aha="The lighthouse rota lived on paper in the hallway.",
             outcome="Keepers swap lighthouse shifts without phoning round.",
         )
         StoryPageFactory(
-            title="Budget review", aha="Spreadsheets reconciled monthly.", outcome="Fewer errors."
+            title="Budget review",
+            context="Figures were checked by hand.",
+            aha="Spreadsheets reconciled monthly.",
+            outcome="Fewer errors.",
         )
         StoryPageFactory(
             title="A lighthouse rota anyone can change",
@@ -332,8 +457,8 @@ class BackendContract:
             outcome="Lighthouse shifts are swapped in minutes.",
         )
         index_now()
-        shown = related_on_story_pages(rota, ANONYMOUS, limit=1)
-        assert [story.title for story in shown] == ["A lighthouse rota anyone can change"]
+        related_section = client.get(rota.url).content.decode().split('id="related-heading"')[1]
+        assert card_titles(related_section) == ["A lighthouse rota anyone can change"]
         assert stories_sharing_a_theme(rota, ANONYMOUS, limit=1) == []  # not the fallback
 
     def test_related_stories_fall_back_to_a_shared_theme_while_there_is_no_index(self, search_backend):
@@ -343,7 +468,16 @@ class BackendContract:
         StoryPageFactory(title="Unrelated", themes=[ThemeFactory(name="Tooling")])
         story = StoryPageFactory(title="Retro", themes=[meetings])
         assert not search_backend.exists()
-        assert related_on_story_pages(story, ANONYMOUS, limit=3) == [newer, older]
+        assert related_story_ids(story, ANONYMOUS, limit=3) == [newer.pk, older.pk]
+
+    def test_a_story_not_indexed_yet_gets_stories_sharing_a_theme(self, index_now):
+        meetings = ThemeFactory(name="Meetings")
+        older = StoryPageFactory(title="Older stand-up", themes=[meetings])
+        newer = StoryPageFactory(title="Newer stand-up", themes=[meetings])
+        index_now()
+        story = StoryPageFactory(title="Retro", themes=[meetings])  # its index update is still queued
+        assert related_stories(story, ANONYMOUS, limit=3) == []
+        assert related_story_ids(story, ANONYMOUS, limit=3) == [newer.pk, older.pk]
 
     # -- keeping the index in step with the database -----------------------------------------------
 

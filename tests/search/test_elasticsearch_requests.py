@@ -6,6 +6,7 @@ The backend contract runs against a live cluster when ELASTICSEARCH_URL is set (
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from elasticsearch.dsl import Search
 
@@ -30,27 +31,150 @@ def facet_filter(request: dict, facet: str) -> dict:
     return request["aggs"][facet]["filter"]
 
 
-def test_text_query_searches_all_fields_with_boosts_and_every_word_required():
+ALL_FIELDS = [
+    "title^5",
+    "aha^3",
+    "outcome^2",
+    "context^2",
+    "teller.name^2",
+    "people.name^2",
+    "themes.name^2",
+    "outcome_types.name^1.5",
+    "transcript_text",
+    "body",
+]
+
+
+def test_text_query_needs_most_of_the_words_ranks_all_words_and_phrases_first_and_forgives_typos():
     request = body(SearchQuery(text="scanner labels"))
-    multi_match = request["query"]["bool"]["must"][0]["multi_match"]
-    assert multi_match == {
-        "query": "scanner labels",
-        "type": "cross_fields",
-        "operator": "and",
-        "fields": [
-            "title^5",
-            "aha^3",
-            "outcome^2",
-            "context^2",
-            "teller.name^2",
-            "people.name^2",
-            "themes.name^2",
-            "outcome_types.name^1.5",
-            "transcript_text",
-            "body",
-        ],
-    }
+    text = request["query"]["bool"]["must"][0]["bool"]
+    words = {"query": "scanner labels", "analyzer": "question", "minimum_should_match": "2<-40%"}
+    assert text["must"] == [
+        {
+            "bool": {
+                "should": [
+                    {
+                        "multi_match": {
+                            "type": "cross_fields",
+                            "operator": "or",
+                            "fields": ALL_FIELDS,
+                            **words,
+                        }
+                    },
+                    {
+                        "multi_match": {
+                            "type": "best_fields",
+                            "operator": "or",
+                            "fuzziness": "AUTO:5,8",
+                            "fields": [
+                                "title^2.5",
+                                "aha^1.5",
+                                "outcome",
+                                "context",
+                                "teller.name",
+                                "people.name",
+                                "themes.name",
+                            ],
+                            **words,
+                        }
+                    },
+                ],
+                "minimum_should_match": 1,
+            }
+        }
+    ]
+    assert text["should"] == [
+        {
+            "multi_match": {
+                "query": "scanner labels",
+                "analyzer": "question",
+                "type": "cross_fields",
+                "operator": "and",
+                "fields": ALL_FIELDS,
+                "boost": 1.0,
+            }
+        },
+        {
+            "multi_match": {
+                "query": "scanner labels",
+                "analyzer": "question",
+                "type": "phrase",
+                "slop": 3,
+                "fields": ["title^5", "aha^3", "outcome^2", "context^2"],
+                "boost": 2.0,
+            }
+        },
+    ]
     assert request["query"]["bool"]["filter"] == [VISIBLE_TO_ANONYMOUS]
+    assert "knn" not in request
+
+
+def test_the_question_analyzer_drops_question_words_and_stems_like_the_english_fields():
+    analysis = index_definition()["settings"]["analysis"]
+    assert analysis["analyzer"]["question"] == {
+        "type": "custom",
+        "tokenizer": "standard",
+        "filter": ["english_possessive", "lowercase", "question_words", "english_stemmer"],
+    }
+    stop_words = analysis["filter"]["question_words"]["stopwords"]
+    assert {"how", "can", "who", "my", "the"} <= set(stop_words)
+    assert "email" not in stop_words and stop_words == sorted(stop_words)
+
+
+VECTOR = [0.5, -0.25, 0.125]
+
+
+def knn_clause(field: str, **extra) -> dict:
+    return {
+        "field": field,
+        "k": 50,
+        "num_candidates": 200,
+        "query_vector": VECTOR,
+        "similarity": 0.3,
+        "boost": 10.0,
+        **extra,
+    }
+
+
+def test_a_question_vector_adds_knn_over_stories_and_transcript_moments_with_visibility_inside():
+    request = search_request(
+        SearchQuery(text="rusting pipes", themes=("safety",)),
+        Search(index="storybank-stories"),
+        hidden_ids=[7],
+        vector=VECTOR,
+    ).to_dict()
+    inside = {"bool": {"filter": [VISIBLE_TO_ANONYMOUS], "must_not": [{"terms": {"id": [7]}}]}}
+    assert request["knn"] == [
+        knn_clause("embedding", filter=inside),
+        knn_clause(
+            "transcript.embedding",
+            filter=inside,
+            inner_hits={
+                "name": "moment",
+                "size": 1,
+                "_source": ["transcript.start", "transcript.end", "transcript.text"],
+            },
+        ),
+    ]
+    # The words still match too, and facet filters narrow both through post_filter.
+    assert "must" in request["query"]["bool"]
+    assert request["post_filter"] == {"bool": {"filter": [{"terms": {"themes.slug": ["safety"]}}]}}
+
+
+def test_staff_readers_get_knn_without_a_filter_and_semantic_only_sends_no_text_query():
+    request = search_request(
+        SearchQuery(text="rusting", include_staff=True, retrieval="semantic"),
+        Search(index="storybank-stories"),
+        vector=VECTOR,
+    ).to_dict()
+    assert request["knn"][0] == knn_clause("embedding")
+    assert "query" not in request
+    lexical = search_request(
+        SearchQuery(text="rusting", retrieval="lexical"), Search(index="storybank-stories"), vector=VECTOR
+    ).to_dict()
+    assert "knn" not in lexical
+    nothing = search_request(SearchQuery(text="rusting", retrieval="semantic"), Search(index="x")).to_dict()
+    assert nothing["query"] == {"match_none": {}}
 
 
 def test_transcript_segments_come_back_as_inner_hits_with_highlights():
@@ -60,7 +184,15 @@ def test_transcript_segments_come_back_as_inner_hits_with_highlights():
             "nested": {
                 "path": "transcript",
                 "score_mode": "max",
-                "query": {"match": {"transcript.text": "scanner"}},
+                "query": {
+                    "match": {
+                        "transcript.text": {
+                            "query": "scanner",
+                            "analyzer": "question",
+                            "minimum_should_match": "2<-40%",
+                        }
+                    }
+                },
                 "inner_hits": {
                     "size": 5,
                     "sort": [{"transcript.start": {"order": "asc"}}],
@@ -138,17 +270,9 @@ def test_autocomplete_and_related_leave_out_stories_waiting_for_their_update():
     for request in (titles.to_dict(), people.to_dict()):
         assert request["query"]["bool"]["filter"] == [VISIBLE_TO_ANONYMOUS]
         assert request["query"]["bool"]["must_not"] == [{"terms": {"id": [7]}}]
-    document = {
-        "id": 1,
-        "title": "T",
-        "aha": "A",
-        "context": "C",
-        "outcome": "O",
-        "themes": [],
-        "teller": None,
-        "people": [],
-    }
-    related = related_request(document, True, 3, Search(index="storybank-stories"), {7, 2}).to_dict()
+    related = related_request(
+        1, "storybank-stories", True, 3, Search(index="storybank-stories"), {7, 2}
+    ).to_dict()
     assert related["query"]["bool"]["must_not"] == [{"ids": {"values": ["1"]}}, {"terms": {"id": [2, 7]}}]
 
 
@@ -212,18 +336,9 @@ def test_autocomplete_requests_use_search_as_you_type_fields():
     ]
 
 
-def test_related_stories_use_more_like_this_and_skip_the_story_itself():
-    document = {
-        "id": 7,
-        "title": "Pipeline",
-        "aha": "Joins",
-        "context": "Spreadsheet",
-        "outcome": "Breakfast",
-        "themes": [{"slug": "data", "name": "Data"}],
-        "teller": {"slug": "ada", "name": "Ada"},
-        "people": [{"slug": "grace", "name": "Grace"}],
-    }
-    request = related_request(document, True, 3, Search(index="storybank-stories")).to_dict()
+def test_related_stories_read_the_indexed_story_with_more_like_this_and_skip_it():
+    request = related_request(7, "storybank-stories", False, 3, Search(index="storybank-stories")).to_dict()
+    story = {"index": "storybank-stories", "id": "7"}
     assert request == {
         "query": {
             "bool": {
@@ -231,17 +346,24 @@ def test_related_stories_use_more_like_this_and_skip_the_story_itself():
                     {
                         "more_like_this": {
                             "fields": ["title", "aha", "context", "outcome", "themes.name"],
-                            "like": ["Pipeline Joins Breakfast"],
+                            "like": [
+                                {
+                                    "_index": "storybank-stories",
+                                    "_id": "7",
+                                    "fields": ["title", "aha", "outcome"],
+                                }
+                            ],
                             "min_term_freq": 1,
                             "min_doc_freq": 1,
                             "max_query_terms": 25,
                             "min_word_length": 3,
                         }
                     },
-                    {"terms": {"themes.slug": ["data"], "boost": 4.0}},
-                    {"terms": {"person": ["ada", "grace"], "boost": 1.5}},
+                    {"terms": {"themes.slug": {**story, "path": "themes.slug"}, "boost": 4.0}},
+                    {"terms": {"person": {**story, "path": "person"}, "boost": 1.5}},
                 ],
                 "minimum_should_match": 1,
+                "filter": [VISIBLE_TO_ANONYMOUS],
                 "must_not": [{"ids": {"values": ["7"]}}],
             }
         },
@@ -291,9 +413,19 @@ def test_every_document_field_is_mapped():
         "has_clip": False,
     }
     document["fingerprint"] = document_fingerprint(document)
+    document["vectors"] = np.array([[0.6, 0.8], [0.0, 0.0]], dtype=np.float32)
     indexed = elasticsearch_document(document)
     assert set(indexed) == set(index_definition()["mappings"]["properties"])
     assert indexed["person"] == ["ada", "grace"] and indexed["person_names"] == ["Ada", "Grace"]
+    assert indexed["embedding"] == [0.6, 0.8]
+    # A segment too short to embed has a zero vector: it is left out (cosine cannot compare it).
+    assert indexed["transcript"] == [{"start": 1.0, "end": 2.0, "text": "hi"}]
+    assert set(index_definition()["mappings"]["properties"]["transcript"]["properties"]) == {
+        "start",
+        "end",
+        "text",
+        "embedding",
+    }
 
 
 def test_answers_become_hits_with_highlights_segments_and_facets():

@@ -81,7 +81,7 @@ def test_demo_fills_in_only_missing_stories_and_keeps_editors_changes(demo):
 
     assert StoryPage.objects.get(external_id="demo-001").title == "Edited by an editor"
     assert StoryPage.objects.filter(external_id="demo-002").count() == 1
-    assert StoryPage.objects.filter(external_id__startswith="demo-").count() == 44
+    assert StoryPage.objects.filter(external_id__startswith="demo-").count() == 45
 
 
 def test_covers_are_pleasant_abstract_images_in_theme_colours():
@@ -105,6 +105,6 @@ def test_each_demo_story_has_one_revision_that_shows_its_cover(demo):
 def test_demo_stories_are_data_in_the_importers_format():
     stories = fixture("stories")
 
-    assert len(stories) == 44 and len(fixture("people")) == 18
+    assert len(stories) == 45 and len(fixture("people")) == 18
     assert [story["external_id"] for story in stories if story.get("in_review")] == ["demo-043", "demo-044"]
     assert all(set(story) - {"helpful", "in_review"} <= set(record_columns()) for story in stories)

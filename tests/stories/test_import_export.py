@@ -267,6 +267,42 @@ def test_an_updated_story_gets_a_new_revision_and_an_unchanged_one_none(tmp_path
     assert story.latest_revision.as_object().title == "A better title"
 
 
+def test_an_update_keeps_relations_the_record_repeats_and_rewrites_those_it_changes(tmp_path):
+    second = dict(GOOD_LINE, external_id="crm-2", title="Second story")
+    import_stories(write_jsonl(tmp_path, [GOOD_LINE, second]))
+    renamed = dict(GOOD_LINE, title="A better title")
+    regrouped = dict(second, people=["Oliver Grant"], themes=["Knowledge reuse"], outcomes=[])
+
+    report = import_stories(write_jsonl(tmp_path, [renamed, regrouped], name="changed.jsonl"))
+
+    assert (report.created, report.updated, report.unchanged) == (0, 2, 0)
+    kept, changed = StoryPage.objects.get(external_id="crm-1"), StoryPage.objects.get(external_id="crm-2")
+    assert kept.title == "A better title" and kept.people_names == ["Jonas Berg"]
+    assert sorted(kept.theme_names) == ["Email to network", "Finding an expert"]
+    assert kept.outcome_names == ["Faster answer"]
+    assert changed.people_names == ["Oliver Grant"] and changed.theme_names == ["Knowledge reuse"]
+    assert changed.outcome_names == []
+    for story in (kept, changed):
+        content = story.latest_revision.content
+        assert story.revisions.count() == 2
+        assert sorted(content["people"]) == sorted(person.pk for person in story.people.all())
+        assert sorted(content["themes"]) == sorted(theme.pk for theme in story.themes.all())
+        assert sorted(content["outcome_types"]) == sorted(outcome.pk for outcome in story.outcome_types.all())
+
+
+def test_a_record_that_changes_only_the_teller_updates_the_story(tmp_path):
+    import_stories(write_jsonl(tmp_path, [GOOD_LINE]))
+
+    report = import_stories(
+        write_jsonl(tmp_path, [dict(GOOD_LINE, teller="Jonas Berg")], name="teller.jsonl")
+    )
+
+    assert (report.updated, report.unchanged) == (1, 0)
+    story = StoryPage.objects.get(external_id="crm-1")
+    assert story.teller.name == "Jonas Berg"
+    assert story.latest_revision.content["teller"] == story.teller_id
+
+
 def test_errors_keep_their_wording(tmp_path):
     lines = [
         dict(GOOD_LINE, title=""),

@@ -1,4 +1,4 @@
-"""`manage.py search_index rebuild|update|status|verify [--fix]|retry [STORY_ID…]`: look after the search index."""
+"""`manage.py search_index rebuild|update|embed|status|verify [--fix]|retry [STORY_ID…]`: look after the search index."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from search import sync
 from search.documents import indexable_stories
+from search.embeddings import embedding_progress
 from search.models import PendingIndexUpdate
 from search.service import backend_health, get_backend
 from storybank.redaction import redact_credentials
@@ -18,13 +19,14 @@ PARKED_SHOWN = 20
 class Command(BaseCommand):
     help = (
         "rebuild: build a fresh index and swap it in; update: apply queued updates (building the index "
-        "if there is none); status: backend, documents, queue and parked updates; verify [--fix]: compare "
+        "if there is none); embed: compute the vectors still waiting (the worker does this in the background) "
+        "and apply them; status: backend, documents, queue and parked updates; verify [--fix]: compare "
         "the index with the database; retry [STORY_ID…]: give parked updates (all, or these stories') "
         "a fresh round of attempts."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["rebuild", "update", "status", "verify", "retry"])
+        parser.add_argument("action", choices=["rebuild", "update", "embed", "status", "verify", "retry"])
         parser.add_argument("story_ids", nargs="*", type=int, help="With retry: only these stories.")
         parser.add_argument("--fix", action="store_true", help="With verify: repair the drift it finds.")
 
@@ -63,6 +65,20 @@ class Command(BaseCommand):
             suffix = f" ({remaining} updates wait for the index writer)" if remaining else ""
             self.stdout.write(f"Search index is up to date{suffix}.")
 
+    def handle_embed(self, **options):
+        """Meaning search for every story now, in the foreground (resumable: stop it any time)."""
+        progress = embedding_progress()
+        if progress["model"] == "off":
+            raise CommandError("Meaning search is off (EMBEDDING_MODEL=off).")
+        started, done = time.monotonic(), 0
+        self.stdout.write(f"Embedding {progress['waiting']} stories with {progress['model']}…")
+        while embedded := sync.embed_waiting_stories():
+            done += embedded
+            rate = done / max(time.monotonic() - started, 1e-6)
+            self.stdout.write(f"  {done}/{progress['waiting']} stories ({rate:,.1f}/s)")
+        applied = sync.apply_pending_updates(wait=True)
+        self.stdout.write(self.style.SUCCESS(f"Embedded {done} stories; {applied} index updates applied."))
+
     def handle_status(self, **options):
         health = backend_health()
         self.stdout.write(f"Backend:          {health.get('backend')}")
@@ -98,6 +114,14 @@ class Command(BaseCommand):
             )
         if parked.exists():
             self.stdout.write("  Fix the cause, then run `manage.py search_index retry` to try them again.")
+        meaning = embedding_progress()
+        if meaning["model"] == "off":
+            self.stdout.write("Meaning search:   off (EMBEDDING_MODEL=off)")
+        else:
+            self.stdout.write(
+                f"Meaning search:   {meaning['model']}, {meaning['embedded']} stories embedded, "
+                f"{meaning['waiting']} waiting for the worker"
+            )
 
     def handle_retry(self, *, story_ids: list[int] | None, **options):
         count = sync.retry_parked(story_ids)

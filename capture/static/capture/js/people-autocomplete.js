@@ -3,6 +3,8 @@
 // Without JavaScript the box still works: typed names are matched or added for review on the server.
 // Keyboard: arrows move through suggestions, Enter picks, Escape closes (ARIA combobox pattern).
 
+import { Combobox } from "../../stories/js/combobox.js";
+
 const MIN_CHARS = 2;
 const DELAY_MS = 180;
 
@@ -33,32 +35,10 @@ function setUp(picker) {
   input.setAttribute("aria-controls", listbox.id);
   input.setAttribute("autocomplete", "off");
 
-  let options = [];
-  let active = -1;
   let timer = null;
   let latestRequest = 0;
 
   const chosenIds = () => new Set([...chosen.querySelectorAll('input[name="people"]')].map((box) => box.value));
-
-  function close() {
-    listbox.hidden = true;
-    listbox.replaceChildren();
-    input.setAttribute("aria-expanded", "false");
-    input.removeAttribute("aria-activedescendant");
-    options = [];
-    active = -1;
-  }
-
-  function highlight(index) {
-    active = index;
-    listbox.querySelectorAll('[role="option"]').forEach((option, i) => {
-      option.setAttribute("aria-selected", String(i === index));
-      if (i === index) {
-        input.setAttribute("aria-activedescendant", option.id);
-        option.scrollIntoView({ block: "nearest" });
-      }
-    });
-  }
 
   function addChip(person, checked = true) {
     const existing = chosen.querySelector(`input[name="people"][value="${CSS.escape(String(person.id))}"]`);
@@ -78,58 +58,44 @@ function setUp(picker) {
     chosen.append(item);
   }
 
-  function pick(index) {
-    const person = options[index];
-    if (!person) return;
+  function pick(person) {
     addChip(person);
     input.value = withoutLastName(input.value);
-    close();
+    combobox.close();
     announce.textContent = `Added ${person.name}. Untick a name to remove it.`;
     form?.dispatchEvent(new CustomEvent("autosave:chips-changed"));
     input.focus();
   }
 
+  const combobox = new Combobox(input, listbox, { onPick: pick, blurDelayMs: 150 });
+
+  function fillOption(option, person) {
+    const name = document.createElement("span");
+    name.className = "people-picker__name";
+    name.textContent = person.name;
+    option.append(name);
+    const detail = [person.role, person.team].filter(Boolean).join(" · ");
+    if (detail) {
+      const extra = document.createElement("span");
+      extra.className = "people-picker__detail";
+      extra.textContent = detail;
+      option.append(extra);
+    }
+  }
+
   function render(results, term) {
     const already = chosenIds();
-    options = results.filter((person) => !already.has(String(person.id)));
-    listbox.replaceChildren();
-    if (!options.length) {
-      close();
-      announce.textContent = `No one called “${term}” in the directory yet; they will be added for an editor to check.`;
-      return;
-    }
-    options.forEach((person, index) => {
-      const option = document.createElement("li");
-      option.id = `${listbox.id}-${index}`;
-      option.setAttribute("role", "option");
-      option.setAttribute("aria-selected", "false");
-      const name = document.createElement("span");
-      name.className = "people-picker__name";
-      name.textContent = person.name;
-      option.append(name);
-      const detail = [person.role, person.team].filter(Boolean).join(" · ");
-      if (detail) {
-        const extra = document.createElement("span");
-        extra.className = "people-picker__detail";
-        extra.textContent = detail;
-        option.append(extra);
-      }
-      option.addEventListener("mousedown", (event) => {
-        event.preventDefault(); // keep focus in the input
-        pick(index);
-      });
-      listbox.append(option);
-    });
-    listbox.hidden = false;
-    input.setAttribute("aria-expanded", "true");
-    active = -1;
-    announce.textContent = `${options.length} ${options.length === 1 ? "match" : "matches"}; use the arrow keys to choose.`;
+    const matches = results.filter((person) => !already.has(String(person.id)));
+    combobox.show(matches, fillOption);
+    announce.textContent = matches.length
+      ? `${matches.length} ${matches.length === 1 ? "match" : "matches"}; use the arrow keys to choose.`
+      : `No one called “${term}” in the directory yet; they will be added for an editor to check.`;
   }
 
   async function search() {
     const term = lastName(input.value);
     if (term.length < MIN_CHARS) {
-      close();
+      combobox.close();
       return;
     }
     const request = ++latestRequest;
@@ -142,7 +108,7 @@ function setUp(picker) {
       const body = await response.json();
       if (request === latestRequest) render(body.results || [], term);
     } catch {
-      close(); // offline or signed out: typed names still go in as text
+      combobox.close(); // offline or signed out: typed names still go in as text
     }
   }
 
@@ -150,23 +116,6 @@ function setUp(picker) {
     window.clearTimeout(timer);
     timer = window.setTimeout(search, DELAY_MS);
   });
-  input.addEventListener("keydown", (event) => {
-    if (listbox.hidden) return;
-    if (event.key === "ArrowDown") {
-      event.preventDefault();
-      highlight((active + 1) % options.length);
-    } else if (event.key === "ArrowUp") {
-      event.preventDefault();
-      highlight(active <= 0 ? options.length - 1 : active - 1);
-    } else if (event.key === "Enter" && active >= 0) {
-      event.preventDefault(); // pick, don't submit the form
-      pick(active);
-    } else if (event.key === "Escape") {
-      event.preventDefault();
-      close();
-    }
-  });
-  input.addEventListener("blur", () => window.setTimeout(close, 150));
 
   form?.addEventListener("autosave:restore-chips", (event) => {
     for (const chip of event.detail || []) addChip({ id: chip.value, name: chip.label }, chip.checked);

@@ -1,70 +1,35 @@
 // Search page enhancements: title/person autocomplete (ARIA combobox), and filters and sort
 // that apply as soon as they change. Without JavaScript the form works with its buttons.
 
+import { Combobox } from "../../stories/js/combobox.js";
+
 const DEBOUNCE_MS = 150;
+
+function fillSuggestion(option, suggestion) {
+  const label = document.createElement("span");
+  label.textContent = suggestion.label;
+  const kind = document.createElement("span");
+  kind.className = "search-suggestions__kind";
+  kind.textContent = suggestion.kind === "person" ? "Person" : "Story";
+  option.append(label, kind);
+}
 
 function setUpAutocomplete(container) {
   const input = container.querySelector('input[role="combobox"]');
   const list = container.querySelector('[role="listbox"]');
   const url = container.dataset.suggestUrl;
-  let options = [];
-  let active = -1;
+  const combobox = new Combobox(input, list, {
+    onPick: (suggestion) => window.location.assign(suggestion.url),
+    idPrefix: "search-suggestion",
+    blurDelayMs: 100,
+  });
   let timer = null;
   let controller = null;
-
-  function close() {
-    list.hidden = true;
-    list.replaceChildren();
-    input.setAttribute("aria-expanded", "false");
-    input.removeAttribute("aria-activedescendant");
-    options = [];
-    active = -1;
-  }
-
-  function highlight(index) {
-    options.forEach((option, i) => option.setAttribute("aria-selected", String(i === index)));
-    active = index;
-    if (index >= 0) {
-      input.setAttribute("aria-activedescendant", options[index].id);
-      options[index].scrollIntoView({ block: "nearest" });
-    } else {
-      input.removeAttribute("aria-activedescendant");
-    }
-  }
-
-  function show(suggestions) {
-    list.replaceChildren();
-    options = suggestions.map((suggestion, i) => {
-      const option = document.createElement("li");
-      option.id = `search-suggestion-${i}`;
-      option.setAttribute("role", "option");
-      option.setAttribute("aria-selected", "false");
-      option.dataset.url = suggestion.url;
-      const label = document.createElement("span");
-      label.textContent = suggestion.label;
-      const kind = document.createElement("span");
-      kind.className = "search-suggestions__kind";
-      kind.textContent = suggestion.kind === "person" ? "Person" : "Story";
-      option.append(label, kind);
-      option.addEventListener("mousedown", (event) => {
-        event.preventDefault();
-        window.location.assign(suggestion.url);
-      });
-      list.append(option);
-      return option;
-    });
-    if (options.length) {
-      list.hidden = false;
-      input.setAttribute("aria-expanded", "true");
-    } else {
-      close();
-    }
-  }
 
   async function fetchSuggestions() {
     const text = input.value.trim();
     if (text.length < 2) {
-      close();
+      combobox.close();
       return;
     }
     if (controller) controller.abort();
@@ -76,9 +41,9 @@ function setUpAutocomplete(container) {
       });
       if (!response.ok) return;
       const body = await response.json();
-      if (input.value.trim() === text) show(body.suggestions || []);
+      if (input.value.trim() === text) combobox.show(body.suggestions || [], fillSuggestion);
     } catch (error) {
-      if (error.name !== "AbortError") close();
+      if (error.name !== "AbortError") combobox.close();
     }
   }
 
@@ -86,23 +51,6 @@ function setUpAutocomplete(container) {
     clearTimeout(timer);
     timer = setTimeout(fetchSuggestions, DEBOUNCE_MS);
   });
-  input.addEventListener("keydown", (event) => {
-    if (list.hidden || !options.length) return;
-    if (event.key === "ArrowDown") {
-      event.preventDefault();
-      highlight((active + 1) % options.length);
-    } else if (event.key === "ArrowUp") {
-      event.preventDefault();
-      highlight(active <= 0 ? options.length - 1 : active - 1);
-    } else if (event.key === "Enter" && active >= 0) {
-      event.preventDefault();
-      window.location.assign(options[active].dataset.url);
-    } else if (event.key === "Escape") {
-      event.preventDefault();
-      close();
-    }
-  });
-  input.addEventListener("blur", () => setTimeout(close, 100));
 }
 
 function setUpInstantFilters(form) {
