@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run setup test test-quick system-packages lint format lock clean-venv bench-transcribe bench-search
+.PHONY: run setup test test-database test-quick system-packages lint format lock clean-venv bench-transcribe bench-search
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,12 +25,21 @@ run: setup
 system-packages:
 	@scripts/system-packages
 
+# The suite in two runs: tests that only need a database on TEST_WORKERS processes at once, then
+# the ones that start Storybank, Chromium or Whisper themselves (CPU-bound), one at a time.
+TEST_WORKERS ?= 2
+IN_PROCESS := not browser and not whisper and not own_sqlite
 test: $(STAMP) system-packages
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "$(IN_PROCESS)" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "browser or whisper or own_sqlite" $(PYTEST_ARGS)
+
+# The tests that depend on the database (the PostgreSQL pass of .ci/run).
+test-database: $(STAMP) system-packages
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "$(IN_PROCESS)" $(PYTEST_ARGS)
 
 # The inner loop: everything but the Chromium and real-Whisper tests.
 test-quick: $(STAMP) system-packages
-	$(BIN)/python -m pytest -m "not browser and not whisper" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser and not whisper" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

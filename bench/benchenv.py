@@ -20,13 +20,17 @@ DOMAIN_WORDS = (
 ).split()
 
 
-def configure(workdir: Path) -> None:
-    """Point Django at a fresh SQLite database, index and media folder in `workdir`, embedded search."""
+def configure(workdir: Path, database_url: str | None = None) -> None:
+    """Point Django at a fresh database (SQLite in `workdir` unless `database_url`), index and media there.
+
+    A `database_url` must name an empty database made for the benchmark: its tables are created
+    and filled, and it is left for whoever made it to drop.
+    """
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "storybank.settings",
             "STORYBANK_VAR_DIR": str(workdir),
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "DATABASE_URL": database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
             "SEARCH_INDEX_DIR": str(workdir / "search-index"),
             "MEDIA_ROOT": str(workdir / "media"),
             "LOG_LEVEL": "WARNING",

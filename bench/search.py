@@ -1,28 +1,52 @@
-"""Search benchmark: the embedded index next to Wagtail's database search, on the same stories.
+"""Search benchmark: the embedded index, words only and hybrid, next to Wagtail's database search.
 
     .venv/bin/python bench/search.py                   # 10,000 then 100,000 stories
     .venv/bin/python bench/search.py --sizes 10000     # just 10,000
+    .venv/bin/python bench/search.py --postgres-url postgres:///storybank_bench   # Wagtail on PostgreSQL too
 
 It works in a throwaway folder (its own SQLite database and index directory), imports generated
-stories through the real bulk importer, adds transcripts to one story in five, rebuilds the index
-with `search.sync.rebuild_index` (timed: stories per second), indexes the same stories in Wagtail's
-database search backend, then times a mixed query set: text, text + facet filters, facet filters
-only, and autocomplete. Each embedded query runs through the service (`search_stories`: query,
-facet counts with other-filters semantics, highlights, and the database re-check of the hits).
+stories through the real bulk importer, adds transcripts to one story in five, and rebuilds the
+index with `search.sync.rebuild_index` twice, timed in stories per second: with EMBEDDING_MODEL
+off (words only) and with every story's vectors attached from the database. It then times a mixed
+query set — text, text + facet filters, facet filters only, autocomplete — through the service
+(`search_stories`: query, facet counts with other-filters semantics, highlights, the database
+re-check of the hits) and through /api/search/ (the JSON view, via Django's test client), each
+three ways: words only, hybrid with the question embedded by the model on every query (its cache
+emptied first), and hybrid with the question's vector already cached.
+
+Meaning search needs every story embedded, which the bundled model does at tens of stories a
+second on two cores — hours for 100,000. So the real model embeds only a sample (--embed-sample,
+through `search.embeddings.embed_waiting`, the worker's batches, saved as it goes) to measure the
+rate and project the time; the timed runs use stand-in vectors of the model's dimension, one per
+story and transcript segment, saved as StoryEmbedding rows for the story's current text so the
+rebuild attaches them exactly as it would real ones. Exact search is a matrix product whose cost
+does not depend on the values; what follows it does (how many rows clear the similarity floor and
+go on to be fused), and purely random vectors would clear none. So each stand-in is a random unit
+vector pulled toward one of the benchmark's questions (similarity about 0.45): every text question
+then fills its meaning candidates, as in a library where many stories are about what is asked.
+The output prints how many stories clear the floor per question.
+
 Wagtail's backend only answers the text and autocomplete queries (it has no facet counts); for a
 fair text comparison its StoryPage search fields are widened here to title, context, aha and outcome.
 Wagtail queries still running after --wagtail-limit seconds are cut off and counted at the limit.
+With --postgres-url (an empty database made for this: `createdb storybank_bench`, dropped
+afterwards by whoever made it) the same stories are imported into PostgreSQL by a second run of
+this script, and Wagtail's database search is timed there too, as a production site would use it.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from benchenv import DOMAIN_WORDS, configure, print_machine
@@ -213,32 +237,219 @@ def time_queries(queries, run) -> tuple[dict[str, list[float]], dict[str, int], 
     return timings, timeouts, cpu_timings
 
 
-def embedded_runner():
+# Stand-in vectors: the bundled model's dimension, and how far each is pulled toward a question.
+VECTOR_DIMENSIONS = 384
+PULL_TOWARD_QUESTION = 0.45
+MODES = {
+    "lexical": "words only",
+    "hybrid": "hybrid, question embedded",
+    "hybrid-cached": "hybrid, question cached",
+}
+
+
+def resident_bytes() -> int:
+    """This process's resident memory (Linux), to see what loading the vectors costs."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def megabytes(count: int) -> str:
+    return f"{count / 1_000_000:,.0f} MB"
+
+
+def words_only():
+    """EMBEDDING_MODEL=off for the duration: no vectors attached, no question embedded."""
+    from django.test import override_settings
+
+    from search.embeddings import DISABLED
+
+    return override_settings(EMBEDDING_MODEL=DISABLED)
+
+
+def unlogged_sql():
+    """DEBUG off for the duration: with it on, Django keeps every statement's text, vector blobs and all."""
+    from django.test import override_settings
+
+    return override_settings(DEBUG=False)
+
+
+def timed_rebuild() -> tuple[int, float]:
+    from search.sync import rebuild_index
+
+    started = time.perf_counter()
+    count = rebuild_index()
+    return count, time.perf_counter() - started
+
+
+def questions_of(queries) -> list[str]:
+    """The distinct texts of the queries that meaning search answers (text, with or without facets)."""
+    return list(dict.fromkeys(params["q"] for kind, params in queries if kind in ("text", "text+facets")))
+
+
+def measure_embedding(sample: int, sizes: list[int]) -> None:
+    """Embed `sample` stories for real, through the worker's batches, and project the time for each size."""
+    from search.documents import indexable_stories, iter_documents
+    from search.embeddings import BATCH_SIZE, embed_waiting, embedding_progress, passages, with_vectors
+
+    story_ids = list(indexable_stories().order_by("pk").values_list("pk", flat=True)[:sample])
+    passage_count = sum(len(passages(document)) for document in with_vectors(iter_documents(story_ids)))
+    print(f"  embedding {len(story_ids)} stories ({passage_count} passages) for real, {BATCH_SIZE} a batch:")
+    started, done, batches = time.perf_counter(), 0, 0
+    while embedded := embed_waiting():
+        done, batches = done + len(embedded), batches + 1
+        if batches % 3 == 1:
+            progress = embedding_progress()
+            print(
+                f"    after {time.perf_counter() - started:5.1f}s: {progress['embedded']} embedded,"
+                f" {progress['waiting']} waiting (saved as it goes: a stopped worker resumes here)"
+            )
+    seconds = time.perf_counter() - started
+    rate = done / seconds
+    print(
+        f"  embedding: {done} stories in {seconds:.1f}s = {rate:.1f} stories/s"
+        f" ({passage_count / seconds:.0f} passages/s)"
+    )
+    for size in sorted(sizes):
+        print(f"    at this rate {size:,} stories take {size / rate / 3600:.1f} h of the worker's time")
+
+
+def store_bench_vectors(question_vectors, seed: int) -> tuple[int, int, float]:
+    """Save stand-in vectors for every indexable story's current text; returns (stories, rows, seconds).
+
+    Each row is a seeded random unit vector pulled toward one question (see the module docstring),
+    saved under the digest of the story's current passages so `with_vectors` attaches it.
+    """
+    import numpy as np
+
+    from search.documents import iter_documents
+    from search.embeddings import passage_digest, passages, to_bytes
+    from search.models import StoryEmbedding
+
+    chance = np.random.default_rng(seed)
+    keep = float(np.sqrt(1 - PULL_TOWARD_QUESTION**2))
+    started, stories, rows = time.perf_counter(), 0, 0
+    batch: list[StoryEmbedding] = []
+
+    def save():
+        StoryEmbedding.objects.bulk_create(
+            batch, update_conflicts=True, unique_fields=["story_id"], update_fields=["digest", "vectors"]
+        )
+        batch.clear()
+
+    for document in iter_documents(failures={}):
+        texts = passages(document)
+        noise = chance.standard_normal((len(texts), VECTOR_DIMENSIONS)).astype(np.float32)
+        noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+        pulled = question_vectors[chance.integers(len(question_vectors), size=len(texts))]
+        vectors = PULL_TOWARD_QUESTION * pulled + keep * noise
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        batch.append(
+            StoryEmbedding(story_id=document["id"], digest=passage_digest(texts), vectors=to_bytes(vectors))
+        )
+        stories, rows = stories + 1, rows + len(texts)
+        if len(batch) >= 500:
+            save()
+    if batch:
+        save()
+    return stories, rows, time.perf_counter() - started
+
+
+def report_vector_store(stories: int, rows: int, question_vectors) -> None:
+    """The first meaning query after the rebuild loads the vectors: its time, memory, and file size."""
     from django.contrib.auth.models import AnonymousUser
 
+    from search.backends.base import SEMANTIC_MIN_SIMILARITY
+    from search.backends.vectors import VECTORS_FILE
+    from search.query import SearchQuery
+    from search.service import get_backend, search_stories
+
+    anonymous = AnonymousUser()
+    backend = get_backend()
+    search_stories(SearchQuery(text="customer", retrieval="lexical"), anonymous)  # opens the new build
+    gc.collect()
+    before, started = resident_bytes(), time.perf_counter()
+    search_stories(SearchQuery(text="customer"), anonymous)
+    seconds, grown = time.perf_counter() - started, resident_bytes() - before
+    reader = backend._vector_reader  # the live build's store, as the service holds it
+    if reader.story_count != stories:
+        raise SystemExit(f"the rebuild attached vectors to {reader.story_count:,} of {stories:,} stories")
+    files = sum(path.stat().st_size for path in backend.current_link.resolve().glob(f"{VECTORS_FILE}*"))
+    print(
+        f"  vector store: {stories:,} stories, {rows:,} rows of {VECTOR_DIMENSIONS}; in memory (nbytes)"
+        f" {megabytes(reader.nbytes)}; process RSS grew {megabytes(grown)} on first load;"
+        f" file {megabytes(files)}"
+    )
+    print(f"  first meaning query after the rebuild (loads the store): {seconds * 1000:,.0f} ms")
+    above = [
+        len(reader.nearest(vector, minimum=SEMANTIC_MIN_SIMILARITY, limit=stories))
+        for vector in question_vectors[:20]
+    ]
+    print(
+        f"  stories clearing the similarity floor ({SEMANTIC_MIN_SIMILARITY}) per question:"
+        f" median {statistics.median(above):,.0f} (min {min(above):,}, max {max(above):,})"
+    )
+
+
+def query_runner(through: str, mode: str):
+    """One query of the mix through the service or /api/search/, words only or hybrid."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import Client
+
+    from search.embeddings import embedder
     from search.query import SearchQuery
     from search.service import search_stories, suggest
 
     anonymous = AnonymousUser()
+    client = Client()
+    retrieval = "lexical" if mode == "lexical" else "hybrid"
 
     def run(kind, params):
-        if kind == "autocomplete":
+        if mode == "hybrid":
+            embedder.forget_questions()  # the model embeds the question inside the timed query
+        if through == "api":
+            response = client.get(
+                "/api/search/suggest/" if kind == "autocomplete" else "/api/search/", params
+            )
+            if response.status_code != 200:
+                raise SystemExit(f"/api/search/ answered {response.status_code} to {params}")
+        elif kind == "autocomplete":
             suggest(params["q"], anonymous)
         else:
-            search_stories(SearchQuery.from_params(params), anonymous)
+            search_stories(replace(SearchQuery.from_params(params), retrieval=retrieval), anonymous)
         return True
 
     return run
 
 
+def time_mode(queries, through: str, mode: str):
+    """Time the mix one way; the API has no retrieval parameter, so its words-only run sets EMBEDDING_MODEL=off."""
+    from contextlib import nullcontext
+
+    from search.embeddings import QUERY_CACHE_SIZE, embedder
+
+    if mode == "hybrid-cached":
+        questions = questions_of(queries)
+        if len(questions) > QUERY_CACHE_SIZE:
+            print(
+                f"  ({len(questions)} questions outgrow the cache of {QUERY_CACHE_SIZE}: some are embedded)"
+            )
+        for text in questions:
+            embedder.query_vector(text, wait=True)
+    with words_only() if through == "api" and mode == "lexical" else nullcontext():
+        return time_queries(queries, query_runner(through, mode))
+
+
 def wagtail_runner(limit_seconds: float):
-    """Wagtail's database search; SQLite is told to give up on a query after `limit_seconds`."""
+    """Wagtail's database search; the database is told to give up on a query after `limit_seconds`."""
     from django.db import connection
 
     from stories.models import StoryPage
 
     def answer(kind, params):
-        public = StoryPage.objects.live().public().filter(visibility="public")
+        # Not .public(): Wagtail's search cannot filter on its subquery, and no bench story is restricted.
+        public = StoryPage.objects.live().filter(visibility="public")
         if kind == "text":
             results = public.search(params["q"])
             list(results[:10])
@@ -249,20 +460,62 @@ def wagtail_runner(limit_seconds: float):
             return True
         return False  # no facet counts in Wagtail's search backend
 
+    def on_postgres(deadline: float):
+        """Each statement gets what is left of the query's time as PostgreSQL's statement_timeout."""
+
+        def execute(run_statement, sql, params, many, context):
+            left = int((deadline - time.perf_counter()) * 1000)
+            if left <= 0:
+                raise QueryTimedOut
+            context["cursor"].cursor.execute(f"SET statement_timeout = {left}")
+            return run_statement(sql, params, many, context)
+
+        return connection.execute_wrapper(execute)
+
     def run(kind, params):
         connection.ensure_connection()
         deadline = time.perf_counter() + limit_seconds
-        connection.connection.set_progress_handler(lambda: int(time.perf_counter() > deadline), 10_000)
         try:
+            if connection.vendor == "postgresql":
+                with on_postgres(deadline):
+                    return answer(kind, params)
+            connection.connection.set_progress_handler(lambda: int(time.perf_counter() > deadline), 10_000)
             return answer(kind, params)
         except Exception as error:
-            if "interrupted" in str(error):
+            if "interrupted" in str(error) or "statement timeout" in str(error):
                 raise QueryTimedOut from error
             raise
         finally:
-            connection.connection.set_progress_handler(None, 0)
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET statement_timeout = 0")
+            else:
+                connection.connection.set_progress_handler(None, 0)
 
     return run
+
+
+def database_name() -> str:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return "SQLite"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
+
+
+def time_wagtail(generator: StoryGenerator, options) -> None:
+    seconds = index_in_wagtail()
+    database = database_name()
+    print(f"  Wagtail database search ({database}): indexed in {seconds:.1f}s")
+    if database != "SQLite":
+        print("  (cpu counts this process only: the database server's work shows in wall time alone)")
+    queries = query_set(generator, options.queries)[: options.wagtail_queries]
+    report_row(
+        f"Wagtail DB search, {database.split()[0]}",
+        time_queries(queries, wagtail_runner(options.wagtail_limit)),
+    )
 
 
 def report_row(label: str, measured) -> None:
@@ -273,10 +526,83 @@ def report_row(label: str, measured) -> None:
             cpu = cpu_timings[kind]
             cut = f"   ({timeouts[kind]} cut off at the time limit)" if timeouts.get(kind) else ""
             print(
-                f"  {label:<30} {kind:<13} n={len(values):<4} wall p50 {statistics.median(values):7.1f} ms"
+                f"  {label:<40} {kind:<13} n={len(values):<4} wall p50 {statistics.median(values):7.1f} ms"
                 f"  p95 {percentile(values, 0.95):7.1f} ms   cpu p50 {statistics.median(cpu):7.1f} ms"
                 f"  p95 {percentile(cpu, 0.95):7.1f} ms{cut}"
             )
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def run_embedded(options, generator: StoryGenerator) -> None:
+    """Import, rebuild with and without vectors, and time every mode, size after size."""
+    import numpy as np
+
+    from search.embeddings import embedder, model_name
+    from search.service import get_backend
+
+    if options.hybrid:
+        started = time.perf_counter()
+        embedder.load()
+        print(f"Embedding model {model_name()} loaded in {time.perf_counter() - started:.1f}s")
+    have = 0
+    for size in sorted(options.sizes):
+        print(f"\n== {size:,} stories ==")
+        seconds = import_stories(generator, have, size - have)
+        print(f"  imported {size - have:,} stories (with transcripts for one in five) in {seconds:.1f}s")
+        first, have = have == 0, size
+        with words_only():
+            count, seconds = timed_rebuild()
+        print(
+            f"  rebuild, words only (EMBEDDING_MODEL=off): {count:,} stories in {seconds:.1f}s = {count / seconds:,.0f} stories/s"
+        )
+        print(f"  index: {get_backend().count():,} documents")
+        queries = query_set(generator, options.queries)
+        modes = ["lexical"]
+        if options.hybrid:
+            modes += ["hybrid", "hybrid-cached"]
+            if first and options.embed_sample:
+                with unlogged_sql():
+                    measure_embedding(options.embed_sample, options.sizes)
+            question_vectors = np.stack(
+                [embedder.query_vector(text, wait=True) for text in questions_of(queries)]
+            )
+            with unlogged_sql():
+                stories, rows, seconds = store_bench_vectors(question_vectors, seed=size)
+            print(
+                f"  stand-in vectors (random unit vectors pulled toward the questions, not the model's):"
+                f" {stories:,} stories, {rows:,} rows saved in {seconds:.1f}s"
+            )
+            count, seconds = timed_rebuild()
+            print(
+                f"  rebuild, with vectors: {count:,} stories in {seconds:.1f}s = {count / seconds:,.0f} stories/s"
+            )
+            report_vector_store(stories, rows, question_vectors)
+        print(f"  load average: {load_average()}")
+        for through in options.through:
+            for mode in modes:
+                label = f"{'/api/search/' if through == 'api' else 'service'}, {MODES[mode]}"
+                report_row(label, time_mode(queries, through, mode))
+        print(f"  load average: {load_average()}")
+        if not options.skip_wagtail:
+            time_wagtail(generator, options)
+
+
+def run_wagtail_only(options, generator: StoryGenerator) -> None:
+    """Import the same stories into the database given, and time Wagtail's database search there."""
+    from django.db import connection
+
+    have = 0
+    for size in sorted(options.sizes):
+        print(f"\n== {size:,} stories, {database_name()} ==")
+        seconds = import_stories(generator, have, size - have)
+        print(f"  imported {size - have:,} stories (with transcripts for one in five) in {seconds:.1f}s")
+        have = size
+        print(f"  load average: {load_average()}")
+        time_wagtail(generator, options)
+    connection.close()
 
 
 def main() -> None:
@@ -294,45 +620,69 @@ def main() -> None:
         default=100,
         help="how many of the mixed queries Wagtail answers (it is slow)",
     )
+    parser.add_argument(
+        "--hybrid",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time meaning search: vectors, rebuild with them, hybrid queries (default: on)",
+    )
+    parser.add_argument(
+        "--embed-sample",
+        type=int,
+        default=300,
+        help="stories the real model embeds to measure its rate (0: none)",
+    )
+    parser.add_argument(
+        "--through",
+        nargs="+",
+        choices=["service", "api"],
+        default=["service", "api"],
+        help="time queries through search_stories, /api/search/, or both",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        help="an empty PostgreSQL database (postgres:///storybank_bench): time Wagtail's search there too",
+    )
+    parser.add_argument(
+        "--postgres-sizes", type=int, nargs="+", help="sizes for the PostgreSQL run (default: --sizes)"
+    )
+    parser.add_argument("--wagtail-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
     options = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="storybank-bench-"))
-    configure(workdir)
+    configure(workdir, options.database_url)
     from django.core.management import call_command
-
-    from search.service import get_backend
-    from search.sync import rebuild_index
+    from django.db import connection
 
     print_machine()
     print(f"Working folder: {workdir}")
+    if connection.introspection.table_names():
+        raise SystemExit(f"{options.database_url} is not empty: give the benchmark a fresh database")
     call_command("migrate", interactive=False, verbosity=0)
-    generator = StoryGenerator()
-    have = 0
     try:
-        for size in sorted(options.sizes):
-            print(f"\n== {size:,} stories ==")
-            seconds = import_stories(generator, have, size - have)
-            print(f"  imported {size - have:,} stories (with transcripts for one in five) in {seconds:.1f}s")
-            have = size
-            started = time.perf_counter()
-            count = rebuild_index()
-            seconds = time.perf_counter() - started
-            print(f"  rebuild: {count:,} stories in {seconds:.1f}s = {count / seconds:,.0f} stories/s")
-            print(f"  index: {get_backend().count():,} documents")
-            print(f"  load average: {' '.join(f'{value:.1f}' for value in os.getloadavg())}")
-            queries = query_set(generator, options.queries)
-            report_row("embedded (tantivy, service)", time_queries(queries, embedded_runner()))
-            if not options.skip_wagtail:
-                seconds = index_in_wagtail()
-                print(f"  Wagtail database search: indexed in {seconds:.1f}s")
-                wagtail_queries = queries[: options.wagtail_queries]
-                report_row(
-                    "Wagtail database search",
-                    time_queries(wagtail_queries, wagtail_runner(options.wagtail_limit)),
-                )
+        if options.wagtail_only:
+            run_wagtail_only(options, StoryGenerator())
+        else:
+            run_embedded(options, StoryGenerator())
     finally:
         if not options.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+    if options.postgres_url and not options.wagtail_only and not options.skip_wagtail:
+        print(
+            f"\n== Wagtail's database search on PostgreSQL ({options.postgres_url}), a second process ==",
+            flush=True,
+        )
+        sizes = options.postgres_sizes or options.sizes
+        command = [sys.executable, __file__, "--wagtail-only", "--database-url", options.postgres_url]
+        command += ["--sizes", *map(str, sizes), "--queries", str(options.queries)]
+        command += [
+            "--wagtail-queries",
+            str(options.wagtail_queries),
+            "--wagtail-limit",
+            str(options.wagtail_limit),
+        ]
+        subprocess.run(command, check=True)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,11 @@ class SearchConfig(AppConfig):
     def ready(self):
         # These modules import models, which load only once the app registry is ready.
         from search import signals
+        from search.browse import SEARCH_BROWSER
         from search.related import related_stories
+        from stories.listing import provide_story_browser
         from stories.related import provide_related_stories
 
         signals.connect()
         provide_related_stories(related_stories)
+        provide_story_browser(SEARCH_BROWSER)

@@ -69,7 +69,8 @@ class Embedder:
 
     def __init__(self):
         self._model = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held for the whole load (seconds)
+        self._starting = threading.Lock()  # held only to start the loading thread once
         self._loading: threading.Thread | None = None
         self._failed: str | None = None
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -86,8 +87,8 @@ class Embedder:
             return self._model
 
     def load_in_background(self) -> None:
-        """Start loading in a daemon thread (once); until it is done, queries get no vector."""
-        with self._lock:
+        """Start loading in a daemon thread (once); until it is done, queries get no vector (never wait)."""
+        with self._starting:
             if self._model is not None or self._loading is not None or self._failed:
                 return
             self._loading = threading.Thread(

@@ -1,5 +1,7 @@
 """The search page, its JSON twin and the autocomplete endpoint. Thin: parse, search, render.
 
+The page and the JSON both say who knows about the question (search.people).
+
 Malformed parameters raise stories.params.BadParameter, which the middleware answers with a 400.
 """
 
@@ -10,6 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from search.display import api_payload, page_context, suggestion_payload
+from search.people import people_payload, people_who_know
 from search.query import DEFAULT_PER_PAGE, MAX_QUERY_LENGTH, SearchQuery
 from search.service import search_stories, suggest
 from stories.params import QueryParams
@@ -20,7 +23,9 @@ API_MAX_PER_PAGE = 50
 @require_GET
 def search_page(request: HttpRequest):
     page = search_stories(SearchQuery.from_params(request.GET), request.user)
-    return render(request, "search/search.html", page_context(page))
+    context = page_context(page)
+    context["people_who_know"] = [] if page.unavailable else people_who_know(page.query.text, request.user)
+    return render(request, "search/search.html", context)
 
 
 @require_GET
@@ -29,7 +34,8 @@ def search_api(request: HttpRequest):
         "per_page", default=DEFAULT_PER_PAGE, minimum=1, maximum=API_MAX_PER_PAGE
     )
     page = search_stories(SearchQuery.from_params(request.GET, per_page=per_page), request.user)
-    return JsonResponse(api_payload(page))
+    people = [] if page.unavailable else people_who_know(page.query.text, request.user)
+    return JsonResponse({**api_payload(page), "people": people_payload(people)})
 
 
 @require_GET

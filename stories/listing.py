@@ -1,20 +1,26 @@
 """What the public pages show: home, library, story, theme, outcome and people pages.
 
-Every story, count and ranking here starts from `StoryPage.objects.visible_to(user)`, so a
-staff-only story reaches only signed-in readers and a draft reaches nobody, on every surface.
+The home, library, theme, outcome and person pages list their stories through the registered
+`StoryBrowser` (the search app's: one set of filters, counts and pages with /search/); the
+database path here answers while the index is unavailable. Every story, count and ranking read
+here starts from `StoryPage.objects.visible_to(user)`, so a staff-only story reaches only
+signed-in readers and a draft reaches nobody, on every surface.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Page as PaginatorPage
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, ExtractYear
-from django.http import Http404, QueryDict
+from django.http import Http404
 from django.urls import reverse
 
 from stories.access import person_is_listed
@@ -97,71 +103,84 @@ def page_links(page_obj: PaginatorPage) -> list:
     return list(page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1))
 
 
-# --- Filters: ?theme=&person=&outcome=&year= -----------------------------------------------------
+# --- Browsing: the listing pages find their stories through the registered browser --------------
 
 
-@dataclass
-class StoryFilters:
-    """The library's filters, read from the query string; unknown values are reported, not ignored."""
+@dataclass(frozen=True)
+class StoryBrowser:
+    """What the home, library, theme, outcome and person pages show of their stories, by page.
 
-    theme: Theme | None = None
-    person: Person | None = None
-    outcome: OutcomeType | None = None
-    year: int | None = None
-    problems: list[str] = field(default_factory=list)
+    These pages list stories through the search service, so they share /search/'s filter rules,
+    counts and pages. `stories` must not import `search`: the search app registers its browser
+    here when it starts, and uses `stories_from_database` below while its index is unavailable.
+    Each builder takes the request (and the page's library, theme, outcome type or person).
+    """
 
-    @property
-    def is_active(self) -> bool:
-        return any([self.theme, self.person, self.outcome, self.year]) or bool(self.problems)
-
-    @property
-    def matches_nothing(self) -> bool:
-        return bool(self.problems)
+    home: Callable[..., dict]
+    library: Callable[..., dict]
+    theme: Callable[..., dict]
+    outcome: Callable[..., dict]
+    person: Callable[..., dict]
 
 
-def read_story_filters(params: QueryDict, user) -> StoryFilters:
-    """Malformed values raise BadParameter (a 400); well-formed ones that name nothing are reported."""
-    reader = QueryParams(params)
-    filters = StoryFilters()
-    theme_slug = reader.text("theme")
-    if theme_slug:
-        filters.theme = approved_themes().filter(slug=theme_slug).first()
-        if filters.theme is None:
-            filters.problems.append(f"There is no theme “{theme_slug}”.")
-    person_slug = reader.text("person")
-    if person_slug:
-        filters.person = Person.objects.filter(slug=person_slug).first()
-        if filters.person is None or not person_is_listed(filters.person, user):
-            filters.person = None
-            filters.problems.append(f"There is no person “{person_slug}”.")
-    outcome_slug = reader.text("outcome")
-    if outcome_slug:
-        filters.outcome = OutcomeType.objects.filter(slug=outcome_slug).first()
-        if filters.outcome is None:
-            filters.problems.append(f"There is no outcome type “{outcome_slug}”.")
-    year = reader.integer("year", maximum=9999)
-    if year is not None:
-        if 1900 <= year <= 2999:
-            filters.year = year
-        else:
-            filters.problems.append(f"“{year}” is not a year.")
-    return filters
+_browser: StoryBrowser | None = None
 
 
-def apply_story_filters(
-    stories: QuerySet[StoryPage], filters: StoryFilters, *, leave_out: str = ""
+def provide_story_browser(browser: StoryBrowser | None) -> None:
+    global _browser
+    _browser = browser
+
+
+def story_browser() -> StoryBrowser:
+    if _browser is None:
+        raise ImproperlyConfigured(
+            "No story browser is registered: the search app registers one when it starts."
+        )
+    return _browser
+
+
+# --- The database fallback: what the index would answer, read from the tables -------------------
+
+
+class ChosenFilters(Protocol):
+    """Filters by slug (and year): any value within one group, every group. A search query is one."""
+
+    themes: tuple[str, ...]
+    people: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    years: tuple[int, ...]
+    sources: tuple[str, ...]
+
+
+DATABASE_ORDER = {
+    "newest": ("-first_published_at", "-pk"),
+    "helpful": ("-helpful_count", "-first_published_at", "-pk"),
+}
+
+
+def chosen_stories(
+    stories: QuerySet[StoryPage], chosen: ChosenFilters, *, leave_out: str = ""
 ) -> QuerySet[StoryPage]:
-    """Narrow `stories` by every active filter except `leave_out` (used for that filter's own counts)."""
-    if filters.matches_nothing:
-        return stories.none()
-    if filters.theme and leave_out != "theme":
-        stories = stories.filter(themes=filters.theme)
-    if filters.person and leave_out != "person":
-        stories = stories_involving(filters.person, stories)
-    if filters.outcome and leave_out != "outcome":
-        stories = stories.filter(outcome_types=filters.outcome)
-    if filters.year and leave_out != "year":
-        stories = with_story_year(stories).filter(story_year=filters.year)
+    """Narrow `stories` by every chosen group except `leave_out` (used for that group's own counts).
+
+    A slug that names nothing matches nothing, so it narrows its group as the index does.
+    """
+    if chosen.themes and leave_out != "theme":
+        tagged = StoryPage.themes.through.objects.filter(
+            theme__in=approved_themes().filter(slug__in=chosen.themes)
+        )
+        stories = stories.filter(pk__in=tagged.values("storypage_id"))
+    if chosen.people and leave_out != "person":
+        people = Person.objects.filter(slug__in=chosen.people)
+        helped = StoryPage.people.through.objects.filter(person__in=people).values("storypage_id")
+        stories = stories.filter(Q(teller__in=people) | Q(pk__in=helped))
+    if chosen.outcomes and leave_out != "outcome":
+        tagged = StoryPage.outcome_types.through.objects.filter(outcometype__slug__in=chosen.outcomes)
+        stories = stories.filter(pk__in=tagged.values("storypage_id"))
+    if chosen.years and leave_out != "year":
+        stories = with_story_year(stories).filter(story_year__in=chosen.years)
+    if chosen.sources and leave_out != "source":
+        stories = stories.filter(source__in=chosen.sources)
     return stories
 
 
@@ -226,96 +245,93 @@ def people_ranked_by_stories(stories: QuerySet[StoryPage]) -> list[PersonStoryCo
     return ranking
 
 
+def facet_counts(stories: QuerySet[StoryPage], chosen: ChosenFilters) -> dict[str, list[tuple[str, int]]]:
+    """(value, stories) for every theme, person, outcome and year, each counted with the other groups."""
+
+    def narrowed(group: str) -> QuerySet[StoryPage]:
+        return chosen_stories(stories, chosen, leave_out=group)
+
+    return {
+        "theme": [(theme.slug, theme.story_count) for theme in theme_story_counts(narrowed("theme"))],
+        "person": [(row.person.slug, row.total) for row in people_ranked_by_stories(narrowed("person"))],
+        "outcome": [
+            (outcome.slug, outcome.story_count) for outcome in outcome_story_counts(narrowed("outcome"))
+        ],
+        "year": [(str(year), count) for year, count in year_story_counts(narrowed("year"))],
+    }
+
+
+@dataclass
+class DatabaseResults:
+    """One page of stories, the total and the facet counts, as the database holds them now."""
+
+    total: int
+    page_number: int
+    stories: list[StoryPage]
+    facet_counts: dict[str, list[tuple[str, int]]]
+
+
+def stories_from_database(
+    chosen: ChosenFilters, user, *, sort: str = "newest", page: int = 1, per_page: int = STORIES_PER_PAGE
+) -> DatabaseResults:
+    """What the search index answers for `chosen` with no words, read from the database instead.
+
+    The fallback while the index is unavailable: the same visibility rule, filters, orders and
+    counts. A page past the last gives the last.
+    """
+    stories = visible_stories(user)
+    matching = chosen_stories(stories, chosen).order_by(*DATABASE_ORDER[sort])
+    page_obj = Paginator(for_story_cards(matching), per_page).get_page(page)
+    return DatabaseResults(
+        total=page_obj.paginator.count,
+        page_number=page_obj.number,
+        stories=list(page_obj.object_list),
+        facet_counts=facet_counts(stories, chosen),
+    )
+
+
+def story_cards_in_order(story_ids: list[int], user) -> list[StoryPage]:
+    """The stories with these ids that `user` may see, loaded for their cards, in the order given."""
+    if not story_ids:
+        return []
+    loaded = for_story_cards(StoryPage.objects.visible_to(user).filter(pk__in=story_ids))
+    by_pk = {story.pk: story for story in loaded}
+    return [by_pk[pk] for pk in story_ids if pk in by_pk]
+
+
+def counted_page(items: list, number: int, total: int, per_page: int) -> PaginatorPage:
+    """Page `number` of a list `total` long whose `items` on that page were fetched elsewhere.
+
+    The index hands back one page and a total; wrapping them in Django's Page lets every list
+    page through with the same links (`page_links`, stories/includes/pagination.html).
+    """
+    return PaginatorPage(items, number, Paginator(range(total), per_page))
+
+
 # --- Page contexts ------------------------------------------------------------------------------
+# Each page decides what it is about (a 404 for a theme or person this reader may not know of);
+# the registered browser finds its stories.
 
 
 def home_context(request) -> dict:
-    stories = visible_stories(request.user)
-    featured = list(for_story_cards(stories.filter(featured=True))[:3])
-    recent = list(for_story_cards(stories.exclude(pk__in=[story.pk for story in featured]))[:6])
-    most_helpful = list(
-        stories.annotate(vote_count=Count("helpful_votes"))
-        .filter(vote_count__gt=0)
-        .select_related("teller")
-        .order_by("-vote_count", "-first_published_at")[:5]
-    )
-    return {
-        "featured_stories": featured,
-        "recent_stories": recent,
-        "most_helpful_stories": most_helpful,
-        "themes": list(theme_story_counts(stories)[:16]),
-        "outcome_types": list(outcome_story_counts(stories)[:8]),
-        "story_total": stories.count(),
-        "people_total": len(people_ranked_by_stories(stories)),
-    }
+    return story_browser().home(request)
 
 
 def library_context(request, library) -> dict:
-    user = request.user
-    stories = visible_stories(user)
-    filters = read_story_filters(request.GET, user)
-    matching = apply_story_filters(stories, filters)
-    page_obj = paginate(for_story_cards(matching), request)
-
-    theme_options = list(theme_story_counts(apply_story_filters(stories, filters, leave_out="theme")))
-    outcome_options = list(outcome_story_counts(apply_story_filters(stories, filters, leave_out="outcome")))
-    year_options = year_story_counts(apply_story_filters(stories, filters, leave_out="year"))
-    person_options = sorted(
-        people_ranked_by_stories(apply_story_filters(stories, filters, leave_out="person")),
-        key=lambda row: row.person.name.lower(),
-    )
-    keep_selected_options(filters, theme_options, outcome_options, year_options, person_options)
-    return {
-        "stories": page_obj.object_list,
-        "page_obj": page_obj,
-        "page_links": page_links(page_obj),
-        "result_count": page_obj.paginator.count,
-        "filters": filters,
-        "active_filters": active_filter_chips(request.GET, filters),
-        "theme_options": theme_options,
-        "outcome_options": outcome_options,
-        "year_options": year_options,
-        "person_options": person_options,
-        "library_total": stories.count(),
-    }
+    return story_browser().library(request, library)
 
 
-def keep_selected_options(
-    filters: StoryFilters, themes: list, outcomes: list, years: list, people: list
-) -> None:
-    """A chosen filter stays in its menu (with a count of 0) even when the other filters exclude it."""
-    if filters.theme and filters.theme.pk not in {theme.pk for theme in themes}:
-        filters.theme.story_count = 0
-        themes.append(filters.theme)
-    if filters.outcome and filters.outcome.pk not in {outcome.pk for outcome in outcomes}:
-        filters.outcome.story_count = 0
-        outcomes.append(filters.outcome)
-    if filters.year and filters.year not in {year for year, _count in years}:
-        years.append((filters.year, 0))
-        years.sort(reverse=True)
-    if filters.person and filters.person.pk not in {row.person.pk for row in people}:
-        people.append(PersonStoryCount(person=filters.person, told=0, helped=0))
-        people.sort(key=lambda row: row.person.name.lower())
+def featured_stories(user, limit: int = 3) -> list[StoryPage]:
+    """The newest stories editors chose to feature (a choice the search index does not hold)."""
+    return list(for_story_cards(visible_stories(user).filter(featured=True))[:limit])
 
 
-def active_filter_chips(params: QueryDict, filters: StoryFilters) -> list[dict]:
-    """One removable chip per active filter: its label and the library URL without it."""
-    chips = []
-    labels = {
-        "theme": filters.theme and f"Theme: {filters.theme.name}",
-        "person": filters.person and f"Person: {filters.person.name}",
-        "outcome": filters.outcome and f"Outcome: {filters.outcome.name}",
-        "year": filters.year and f"Year: {filters.year}",
-    }
-    for key, label in labels.items():
-        if not label:
-            continue
-        remaining = params.copy()
-        remaining.pop(key, None)
-        remaining.pop("page", None)
-        query = remaining.urlencode()
-        chips.append({"label": label, "remove_url": "?" + query if query else "?"})
-    return chips
+def people_with_stories_count(user) -> int:
+    """How many people told or helped in a story this reader may see."""
+    stories = visible_stories(user).order_by().values("pk")
+    tellers = StoryPage.objects.filter(pk__in=stories).values("teller_id")
+    helpers = StoryPage.people.through.objects.filter(storypage_id__in=stories).values("person_id")
+    return Person.objects.filter(Q(pk__in=tellers) | Q(pk__in=helpers)).count()
 
 
 def library_position(story: StoryPage) -> tuple:
@@ -468,41 +484,21 @@ def story_context(request, story: StoryPage) -> dict:
     }
 
 
-def story_page(stories, request) -> dict:
-    """One page of story cards and what the template needs to page through the rest."""
-    page_obj = paginate(for_story_cards(stories), request)
-    return {
-        "stories": page_obj.object_list,
-        "page_obj": page_obj,
-        "page_links": page_links(page_obj),
-        "story_count": page_obj.paginator.count,
-    }
-
-
 def theme_context(request, slug: str) -> dict:
     theme = approved_themes().filter(slug=slug).first()
     if theme is None:
         raise Http404("No such theme")
-    stories = visible_stories(request.user).filter(themes=theme)
-    return {
-        "theme": theme,
-        "theme_crumbs": [LIBRARY_CRUMB],
-        **story_page(stories, request),
-        "experts": people_ranked_by_stories(stories)[:6],
-        "outcome_types": list(outcome_story_counts(stories)),
-    }
+    return {"theme": theme, "theme_crumbs": [LIBRARY_CRUMB], **story_browser().theme(request, theme)}
 
 
 def outcome_context(request, slug: str) -> dict:
     outcome_type = OutcomeType.objects.filter(slug=slug).first()
     if outcome_type is None:
         raise Http404("No such outcome type")
-    stories = visible_stories(request.user).filter(outcome_types=outcome_type)
     return {
         "outcome_type": outcome_type,
         "outcome_crumbs": [LIBRARY_CRUMB],
-        **story_page(stories, request),
-        "themes": list(theme_story_counts(stories)[:12]),
+        **story_browser().outcome(request, outcome_type),
     }
 
 
@@ -543,17 +539,9 @@ def person_context(request, slug: str) -> dict:
     person = Person.objects.filter(slug=slug).select_related("photo").first()
     if person is None or not person_is_listed(person, request.user):
         raise Http404("No such person")
-    stories = visible_stories(request.user)
-    told = for_story_cards(stories.filter(teller=person))
-    helped = for_story_cards(stories.filter(people=person).exclude(teller=person))
-    involved = stories_involving(person, stories)
     return {
         "person": person,
         "person_crumbs": [{"url": "/people/", "label": "People"}],
-        "stories_told": list(told),
-        "stories_helped": list(helped),
         "strengths": list(person.strengths.order_by("name")),
-        "known_for_themes": list(theme_story_counts(involved)[:6]),
-        "outcome_types": list(outcome_story_counts(involved)[:6]),
-        "story_total": involved.count(),
+        **story_browser().person(request, person),
     }

@@ -62,7 +62,7 @@ def test_story_told_by_form_is_approved_and_found_under_its_new_theme(
 
     teller.get_by_role("link", name="Go to My stories").click()
     mine = teller.locator(".my-story", has_text=title)
-    assert mine.count() == 1
+    expect(mine).to_have_count(1)  # waits for the page the link opens
     expect(mine.locator(".badge").first).to_have_text("In review")
     snap(teller, artifacts, "3-my-stories-in-review")
 

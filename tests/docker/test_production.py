@@ -384,3 +384,12 @@ def test_deploy_checks_catch_an_insecure_production_setting(tmp_path):
     )
     assert result.returncode != 0
     assert "security.W008" in result.stderr + result.stdout
+
+
+def test_hashed_scripts_import_the_hashed_shared_combobox(static_root):
+    """A cached old module can never meet a new importer: imports name the hashed files too."""
+    manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+    shared = "../../" + manifest["stories/js/combobox.js"]
+    assert manifest["stories/js/combobox.js"] != "stories/js/combobox.js"
+    for importer in ("search/js/search.js", "capture/js/people-autocomplete.js"):
+        assert f'from "{shared}"' in (static_root / manifest[importer]).read_text()

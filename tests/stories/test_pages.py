@@ -6,18 +6,44 @@ import datetime as dt
 import re
 
 import pytest
+from django.test import Client
 from wagtail.rich_text import RichText
 
+from search.backends import EMBEDDED
+from search.sync import apply_pending_updates
 from stories.models import Clip, StoryPage
 from tests.factories import OutcomeTypeFactory, PersonFactory, StoryPageFactory
+from tests.search.listing_markup import facet_boxes
 from tests.stories.story_helpers import add_transcript, attach_clip, days_ago, set_published
 
 pytestmark = pytest.mark.django_db
+
+FALLBACK_NOTICE = "Search is catching up, so these stories come straight from the database"
 
 
 def titles_in(html: str) -> list[str]:
     """Story card titles in page order."""
     return re.findall(r'class="story-card__title"[^>]*><a href="[^"]*">([^<]+)</a>', html)
+
+
+class CaughtUpClient(Client):
+    """A reader who arrives once the worker has brought the search index up to date."""
+
+    def get(self, *args, **kwargs):
+        apply_pending_updates()
+        return super().get(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def embedded_index(settings):
+    """The listing pages find their stories in the search index: the embedded one here."""
+    settings.STORYBANK_SEARCH_BACKEND = EMBEDDED
+    settings.ELASTICSEARCH_URL = None
+
+
+@pytest.fixture
+def client():
+    return CaughtUpClient()
 
 
 # --- Home -------------------------------------------------------------------------------------
@@ -59,6 +85,14 @@ def test_home_ranks_most_helpful_stories_by_votes(client):
     assert ranked.index("Loved by two") < ranked.index("Liked by one")
     assert "helped 2 people" in ranked
     assert "Nobody voted" not in ranked
+
+
+def test_home_says_when_its_lists_come_from_the_database(pricing):
+    StoryPageFactory(title="A recent one", themes=[pricing])
+    html = Client().get("/").content.decode()  # nothing indexed yet
+    assert FALLBACK_NOTICE in html
+    assert "A recent one" in html.split('id="recent-heading"')[1]
+    assert re.search(r'href="/themes/pricing/">Pricing <span class="count"[^>]*>1</span>', html)
 
 
 def test_empty_home_invites_the_first_story(client):
@@ -105,8 +139,22 @@ def test_library_filters_by_theme(client, pricing, onboarding):
     html = client.get("/stories/?theme=pricing").content.decode()
     assert titles_in(html) == ["About prices"]
     assert "1 story match" in html
-    assert "Theme: Pricing" in html  # removable chip
-    assert '<option value="pricing" selected>Pricing (1)</option>' in html
+    assert 'aria-label="Remove filter Theme: Pricing"' in html  # removable chip
+    assert facet_boxes(html)["theme"] == {
+        "pricing": ("Pricing", 1, True),
+        "onboarding": ("Onboarding", 1, False),
+    }
+    assert FALLBACK_NOTICE not in html
+
+
+def test_library_several_themes_show_stories_with_any_of_them(client, pricing, onboarding):
+    StoryPageFactory(title="About prices", themes=[pricing])
+    StoryPageFactory(title="About newcomers", themes=[onboarding])
+    StoryPageFactory(title="About nothing")
+    html = client.get("/stories/?theme=pricing&theme=onboarding").content.decode()
+    assert sorted(titles_in(html)) == ["About newcomers", "About prices"]
+    assert "2 stories match" in html
+    assert 'href="/stories/?theme=onboarding" aria-label="Remove filter Theme: Pricing"' in html
 
 
 def test_library_person_filter_finds_stories_they_told_and_helped_in(client, ada, grace):
@@ -123,7 +171,7 @@ def test_library_filters_by_outcome_and_year_together(client, time_saved):
     StoryPageFactory(title="Other 2024", occurred_on=dt.date(2024, 5, 1))
     html = client.get("/stories/?outcome=time-saved&year=2024").content.decode()
     assert titles_in(html) == ["Saved time in 2024"]
-    assert '<option value="2024" selected>2024 (1)</option>' in html
+    assert facet_boxes(html)["year"] == {"2025": ("2025", 1, False), "2024": ("2024", 1, True)}
 
 
 def test_library_filter_controls_offer_every_theme_person_outcome_and_year(client, pricing, ada, time_saved):
@@ -135,11 +183,28 @@ def test_library_filter_controls_offer_every_theme_person_outcome_and_year(clien
         occurred_on=dt.date(2023, 1, 2),
     )
     html = client.get("/stories/").content.decode()
-    assert '<label for="filter-theme">Theme</label>' in html
-    assert '<option value="pricing">Pricing (1)</option>' in html
-    assert '<option value="ada-lovelace">Ada Lovelace (1)</option>' in html
-    assert '<option value="time-saved">Time saved (1)</option>' in html
-    assert '<option value="2023">2023 (1)</option>' in html
+    assert [legend for legend in re.findall(r"<legend>([^<]+)</legend>", html)] == [
+        "Theme",
+        "Person",
+        "Outcome",
+        "Year",
+    ]
+    assert facet_boxes(html) == {
+        "theme": {"pricing": ("Pricing", 1, False)},
+        "person": {"ada-lovelace": ("Ada Lovelace", 1, False)},
+        "outcome": {"time-saved": ("Time saved", 1, False)},
+        "year": {"2023": ("2023", 1, False)},
+    }
+    assert '<label for="library-sort">Sort by</label>' in html
+
+
+def test_library_sorts_by_most_helpful(client):
+    for title, helpful in (("Helped one", 1), ("Helped three", 3), ("Helped two", 2)):
+        story = StoryPageFactory(title=title)
+        StoryPage.objects.filter(pk=story.pk).update(helpful_count=helpful)
+    html = client.get("/stories/?sort=helpful").content.decode()
+    assert titles_in(html) == ["Helped three", "Helped two", "Helped one"]
+    assert '<option value="helpful" selected>Most helpful</option>' in html
 
 
 def test_library_with_no_match_shows_a_helpful_empty_state(client, pricing, onboarding):
@@ -155,6 +220,19 @@ def test_library_explains_an_unknown_theme_instead_of_showing_everything(client)
     html = client.get("/stories/?theme=no-such-theme").content.decode()
     assert titles_in(html) == []
     assert "There is no theme “no-such-theme”." in html
+    assert '<a href="/stories/">Leave it out</a>' in html
+
+
+def test_library_lists_from_the_database_while_the_index_is_unavailable_and_says_so(pricing, onboarding):
+    StoryPageFactory(title="About prices", themes=[pricing])
+    StoryPageFactory(title="About newcomers", themes=[onboarding])
+    html = Client().get("/stories/?theme=pricing&theme=onboarding").content.decode()  # nothing indexed yet
+    assert FALLBACK_NOTICE in html
+    assert sorted(titles_in(html)) == ["About newcomers", "About prices"]
+    assert facet_boxes(html)["theme"] == {
+        "onboarding": ("Onboarding", 1, True),
+        "pricing": ("Pricing", 1, True),
+    }
 
 
 def test_empty_library_says_so(client):
@@ -304,6 +382,27 @@ def test_theme_page_lists_its_stories_and_who_knows_about_it(client, pricing, ad
     assert experts.index("Ada Lovelace") < experts.index("Grace Hopper")
     assert "2 stories" in experts
     assert 'href="/feeds/themes/pricing/"' in html
+
+
+def test_theme_page_pages_through_its_stories_and_counts_staff_only_ones_for_staff(
+    client, signed_in_client, pricing
+):
+    from stories.models import Visibility
+
+    for number in range(12):
+        set_published(StoryPageFactory(title=f"Priced {number:02d}", themes=[pricing]), days_ago(30 - number))
+    StoryPageFactory(title="Staff-only prices", themes=[pricing], visibility=Visibility.STAFF)
+    StoryPageFactory(title="Public but elsewhere")
+    first_page = client.get("/themes/pricing/").content.decode()
+    assert "12 stories" in first_page
+    assert len(titles_in(first_page)) == 12
+    assert "Staff-only prices" not in first_page
+    apply_pending_updates()
+    staff_page = signed_in_client.get("/themes/pricing/").content.decode()
+    assert "13 stories" in staff_page
+    assert titles_in(staff_page)[0] == "Staff-only prices"
+    assert 'href="?page=2" rel="next"' in staff_page
+    assert titles_in(signed_in_client.get("/themes/pricing/?page=2").content.decode()) == ["Priced 00"]
 
 
 def test_unknown_or_unapproved_theme_page_is_not_found(client):

@@ -1,0 +1,156 @@
+"""Who knows about this? The people behind the stories that answer a question, with the evidence.
+
+People are ranked from the same hybrid search a reader runs, so visibility is the search's own:
+a story this reader may not see is never a result, so it is never evidence, and nobody is named
+from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+from search.backends.base import QUESTION_WORDS, RRF_K
+from search.display import play_url
+from search.query import SearchQuery
+from search.service import NamedItem, search_stories, unlisted_people
+from stories.models import Person
+from stories.transcripts import clock_time
+
+TOLD = "told"
+HELPED = "helped"
+# What a story is worth to each person in it, times its reciprocal rank: a teller counts fully, a helper half.
+ROLE_WEIGHTS = {TOLD: 1.0, HELPED: 0.5}
+STORIES_CONSIDERED = 30
+PEOPLE_SHOWN = 5
+WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One of the person's stories in the results: where it ranked, their part in it, the moment it points at."""
+
+    title: str
+    url: str
+    role: str
+    rank: int
+    moment: float | None = None  # seconds into the recording, when the hit points at a moment
+
+    @property
+    def moment_url(self) -> str:
+        return play_url(self.url, self.moment) if self.moment is not None else ""
+
+    @property
+    def moment_clock(self) -> str:
+        return clock_time(self.moment) if self.moment is not None else ""
+
+
+@dataclass
+class KnowingPerson:
+    person: NamedItem
+    score: float = 0.0
+    evidence: list[Evidence] = field(default_factory=list)
+    strengths: list[str] = field(default_factory=list)  # their self-declared strengths the question names
+
+    @property
+    def url(self) -> str:
+        return reverse("stories:person", args=[self.person.slug])
+
+
+def people_who_know(
+    text: str, user, *, stories: int = STORIES_CONSIDERED, limit: int = PEOPLE_SHOWN
+) -> list[KnowingPerson]:
+    """The `limit` people who told or helped in the best of the top `stories` results for `text`.
+
+    The story ranked r adds ROLE_WEIGHTS[role] / (RRF_K + r) to each person in it (reciprocal rank,
+    as in the fusion of word and meaning matches); someone both telling and helping counts as the
+    teller. A person whose self-declared strengths share a word with the question gets a small
+    bonus, as much as helping in one more story ranked last; strengths alone never name anyone.
+    Highest total first, ties by name.
+    """
+    text = " ".join(text.split())
+    if not text or limit < 1:
+        return []
+    page = search_stories(SearchQuery(text=text, per_page=stories), user)
+    candidates: dict[str, KnowingPerson] = {}
+    for rank, result in enumerate(page.results, start=1):
+        story, hit = result.story, result.hit
+        roles = {person.slug: (person, HELPED) for person in story.people}
+        if story.teller:
+            roles[story.teller.slug] = (story.teller, TOLD)
+        moment = hit.transcript_hits[0].start if hit.transcript_hits else None
+        for slug, (person, role) in roles.items():
+            candidate = candidates.setdefault(slug, KnowingPerson(person))
+            candidate.score += ROLE_WEIGHTS[role] / (RRF_K + rank)
+            candidate.evidence.append(Evidence(story.title, story.url, role, rank, moment))
+    _add_strengths(candidates, text, bonus=ROLE_WEIGHTS[HELPED] / (RRF_K + stories))
+    ranked = sorted(
+        candidates.values(),
+        key=lambda candidate: (
+            -round(candidate.score, 12),
+            candidate.person.name.casefold(),
+            candidate.person.slug,
+        ),
+    )
+    return _listed(ranked, user, limit)
+
+
+def question_words(text: str) -> set[str]:
+    """The words of a question that say what it is about (no "how", "the", "who"…), lower-cased."""
+    return {word for word in WORD.findall(text.casefold()) if word not in QUESTION_WORDS}
+
+
+def _add_strengths(candidates: dict[str, KnowingPerson], text: str, *, bonus: float) -> None:
+    asked = question_words(text)
+    if not candidates or not asked:
+        return
+    rows = (
+        Person.strengths.through.objects.filter(content_object__slug__in=list(candidates))
+        .order_by("tag__name")
+        .values_list("content_object__slug", "tag__name")
+    )
+    for slug, strength in rows:
+        if question_words(strength) & asked:
+            candidates[slug].strengths.append(strength)
+    for candidate in candidates.values():
+        if candidate.strengths:
+            candidate.score += bonus
+
+
+def _listed(ranked: list[KnowingPerson], user, limit: int) -> list[KnowingPerson]:
+    """The first `limit` people this reader may know of, checked a batch at a time (usually one)."""
+    shown: list[KnowingPerson] = []
+    for start in range(0, len(ranked), limit):
+        batch = ranked[start : start + limit]
+        unlisted = unlisted_people([candidate.person.slug for candidate in batch], user)
+        shown += [candidate for candidate in batch if candidate.person.slug not in unlisted]
+        if len(shown) >= limit:
+            break
+    return shown[:limit]
+
+
+def people_payload(people: list[KnowingPerson]) -> list[dict]:
+    """The ranking for /api/search/: each person, their score and their evidence."""
+    return [
+        {
+            "name": candidate.person.name,
+            "slug": candidate.person.slug,
+            "url": candidate.url,
+            "score": round(candidate.score, 6),
+            "strengths": candidate.strengths,
+            "evidence": [
+                {
+                    "title": evidence.title,
+                    "url": evidence.url,
+                    "role": evidence.role,
+                    "moment": {"start": evidence.moment, "url": evidence.moment_url}
+                    if evidence.moment is not None
+                    else None,
+                }
+                for evidence in candidate.evidence
+            ],
+        }
+        for candidate in people
+    ]

@@ -1,0 +1,61 @@
+"""The embedding model's loading and the vector store beside the embedded index."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from search import embeddings
+from search.backends.vectors import VectorReader, write_vectors
+from search.embeddings import Embedder
+
+
+def test_a_question_never_waits_for_the_model_to_load(settings, monkeypatch):
+    """While a web process loads the model, searches match words only instead of queueing behind it."""
+    settings.EMBEDDING_MODEL = ""
+    release = threading.Event()
+
+    def slow_load(name):
+        release.wait(10)
+        return object()
+
+    monkeypatch.setattr(embeddings, "_load_model", slow_load)
+    embedder = Embedder()
+    embedder.load_in_background()
+    started = time.monotonic()
+    assert embedder.query_vector("equipment rusting") is None
+    assert embedder.query_vector("equipment rusting") is None
+    assert time.monotonic() - started < 1
+    release.set()
+    embedder._loading.join(5)
+    assert embedder.ready
+
+
+def test_off_means_no_vector_and_no_loading(settings):
+    settings.EMBEDDING_MODEL = "off"
+    embedder = Embedder()
+    assert embedder.query_vector("anything") is None
+    assert embedder._loading is None and not embedder.ready
+
+
+def unit(*values) -> np.ndarray:
+    vector = np.array(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_the_vector_reader_follows_changes_and_ranks_stories_by_their_closest_row(tmp_path):
+    write_vectors(tmp_path, [(1, np.stack([unit(1, 0), unit(0, 1)])), (2, np.stack([unit(1, 1)]))])
+    reader = VectorReader(tmp_path)
+    near = reader.nearest(unit(0, 1), minimum=0.5, limit=5)
+    assert [(story.story_id, story.position) for story in near] == [(1, 1), (2, 0)]
+    assert near[0].similarity == pytest.approx(1.0)
+    # Another process replaces story 2 and deletes story 1: the reader picks up just those changes.
+    write_vectors(tmp_path, [(2, np.stack([unit(0, 1)]))], delete_ids=[1])
+    assert [
+        (story.story_id, story.position) for story in reader.nearest(unit(0, 1), minimum=0.5, limit=5)
+    ] == [(2, 0)]
+    assert reader.story_count == 1
+    assert reader.nearest(unit(1, 0), minimum=0.5, limit=5) == []
