@@ -1,10 +1,12 @@
 """The embedded index's vectors: a SQLite file beside the tantivy files of each build, searched exactly.
 
 One row per story holds its vectors (the story, then each transcript segment). Exact search is a
-single matrix product: about 100,000 stories of 384 numbers is 150 MB and a few milliseconds on
-two cores (see bench/search.py), so no approximate index is needed at that size. Only the worker
-writes; readers keep the matrix in memory and pick up changes from the `changes` log, so a web
-process reloads only the stories that changed since it last looked.
+single matrix product over every row: 10,000 generated stories (48,000 rows with their transcript
+segments) are 75 MB; 100,000 are 743 MB and 72–121 ms a question on two busy cores
+(bench/search.py), which is where an approximate index, or matching segments only for the closest
+stories, would start to pay. Only the worker writes; readers keep the matrix in memory and pick up
+changes from the `changes` log, so a web process reloads only the stories that changed since it
+last looked.
 """
 
 from __future__ import annotations
@@ -125,6 +127,11 @@ class VectorReader:
                 self._positions = np.concatenate(
                     [np.arange(len(vectors), dtype=np.int32) for _, vectors in blocks]
                 )
+                # Each story's rows become a view of the matrix: the vectors are held once, not twice.
+                offset = 0
+                for story_id, vectors in blocks:
+                    self._blocks[story_id] = self._matrix[offset : offset + len(vectors)]
+                    offset += len(vectors)
             return self._matrix, self._owners, self._positions
 
     @property

@@ -126,7 +126,7 @@ def test_story_told_by_form_is_approved_and_found_under_its_new_theme(
             return False
         facet.check()  # filters apply as soon as they change
         reader.wait_for_url(re.compile(r"theme="))
-        return reader.get_by_role("link", name=title).count() == 1
+        return reader.locator(".results").get_by_role("link", name=title).count() == 1
 
     wait_until(found_under_theme, timeout=30, message=f"{title!r} under the {theme!r} facet in search")
     assert reader.get_by_role("link", name=re.compile(f"Remove filter Theme: {theme}")).count() == 1
