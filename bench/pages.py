@@ -66,14 +66,15 @@ def queries_per_request(path: str, user=None) -> int:
 def start_server():
     """Django's threaded development server on a free port, quiet, serving the WSGI application."""
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-    from django.core.wsgi import get_wsgi_application
+
+    from storybank.wsgi import application  # as gunicorn serves it: the model loads in the background
 
     class QuietHandler(WSGIRequestHandler):
         def log_message(self, format, *args):
             pass
 
     server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=True)
-    server.set_app(get_wsgi_application())
+    server.set_app(application)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -3,6 +3,8 @@
     .venv/bin/python bench/search.py                   # 10,000 then 100,000 stories
     .venv/bin/python bench/search.py --sizes 10000     # just 10,000
     .venv/bin/python bench/search.py --postgres-url postgres:///storybank_bench   # Wagtail on PostgreSQL too
+    .venv/bin/python bench/search.py --sizes 100000 --keep --queries 80          # keep the folder...
+    .venv/bin/python bench/search.py --reuse FOLDER --queries 80                 # ...and time it again
 
 It works in a throwaway folder (its own SQLite database and index directory), imports generated
 stories through the real bulk importer, adds transcripts to one story in five, and rebuilds the
@@ -12,7 +14,8 @@ query set — text, text + facet filters, facet filters only, autocomplete — t
 (`search_stories`: query, facet counts with other-filters semantics, highlights, the database
 re-check of the hits) and through /api/search/ (the JSON view, via Django's test client), each
 three ways: words only, hybrid with the question embedded by the model on every query (its cache
-emptied first), and hybrid with the question's vector already cached.
+emptied first), and hybrid with the question's vector already cached. Questions are embedded as a
+web process embeds them, on one torch thread (search.embeddings.QUESTION_THREADS).
 
 Meaning search needs every story embedded, which the bundled model does at tens of stories a
 second on two cores — hours for 100,000. So the real model embeds only a sample (--embed-sample,
@@ -560,9 +563,7 @@ def run_embedded(options, generator: StoryGenerator) -> None:
         )
         print(f"  index: {get_backend().count():,} documents")
         queries = query_set(generator, options.queries)
-        modes = ["lexical"]
         if options.hybrid:
-            modes += ["hybrid", "hybrid-cached"]
             if first and options.embed_sample:
                 with unlogged_sql():
                     measure_embedding(options.embed_sample, options.sizes)
@@ -580,14 +581,48 @@ def run_embedded(options, generator: StoryGenerator) -> None:
                 f"  rebuild, with vectors: {count:,} stories in {seconds:.1f}s = {count / seconds:,.0f} stories/s"
             )
             report_vector_store(stories, rows, question_vectors)
-        print(f"  load average: {load_average()}")
-        for through in options.through:
-            for mode in modes:
-                label = f"{'/api/search/' if through == 'api' else 'service'}, {MODES[mode]}"
-                report_row(label, time_mode(queries, through, mode))
-        print(f"  load average: {load_average()}")
+        time_every_mode(options)
         if not options.skip_wagtail:
             time_wagtail(generator, options)
+
+
+def time_every_mode(options) -> None:
+    """The timed part alone: every retrieval mode, through the service and/or the API."""
+    modes = ["lexical"] + (["hybrid", "hybrid-cached"] if options.hybrid else [])
+    queries = query_set(StoryGenerator(), options.queries)
+    if options.hybrid:
+        question_threads()
+    print(f"  load average: {load_average()}")
+    for through in options.through:
+        for mode in modes:
+            label = f"{'/api/search/' if through == 'api' else 'service'}, {MODES[mode]}"
+            report_row(label, time_mode(queries, through, mode))
+    print(f"  load average: {load_average()}")
+
+
+def run_reused(options) -> None:
+    """Time the queries again on a folder an earlier run kept (--keep), without importing anything.
+
+    The stand-in vectors were pulled toward that run's questions, so give the same --queries.
+    """
+    from search.embeddings import embedder, model_name
+    from search.service import get_backend
+
+    if options.hybrid:
+        started = time.perf_counter()
+        embedder.load()
+        print(f"Embedding model {model_name()} loaded in {time.perf_counter() - started:.1f}s")
+    print(f"\n== {get_backend().count():,} stories, reused ==")
+    time_every_mode(options)
+
+
+def question_threads() -> None:
+    """Embed questions as a web process does (search.embeddings.warm_up): one torch thread each."""
+    import torch
+
+    from search.embeddings import QUESTION_THREADS
+
+    torch.set_num_threads(QUESTION_THREADS)
 
 
 def run_wagtail_only(options, generator: StoryGenerator) -> None:
@@ -648,8 +683,19 @@ def main() -> None:
     )
     parser.add_argument("--wagtail-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        help="a folder an earlier run kept (--keep): only time the queries again (same --queries)",
+    )
     options = parser.parse_args()
 
+    if options.reuse:
+        configure(options.reuse)
+        print_machine()
+        print(f"Reused folder: {options.reuse}")
+        run_reused(options)
+        return
     workdir = Path(tempfile.mkdtemp(prefix="storybank-bench-"))
     configure(workdir, options.database_url)
     from django.core.management import call_command

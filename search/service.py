@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from django.db.models import CharField, Q, Value
+from django.db.models import CharField, Q, QuerySet, Value
 
 from search.backends import get_backend
 from search.backends.base import SearchUnavailable
@@ -23,7 +24,7 @@ from search.embeddings import query_vector
 from search.models import PendingIndexUpdate
 from search.query import FACETS, MAX_PAGE, FacetValue, SearchHit, SearchQuery, SearchResults, Suggestion
 from search.sync import enqueue_stories
-from stories.access import person_is_listed
+from stories.access import listed_people
 from stories.models import OutcomeType, Person, Source, StoryPage, Theme
 from stories.visibility import may_read_staff_stories
 
@@ -115,6 +116,10 @@ def story_cards(queryset, *, with_relations: bool = True) -> dict[int, StoryCard
     return cards
 
 
+# Loads the cards for a queryset of stories the reader may see: {story id: card}.
+CardLoader = Callable[[QuerySet], dict]
+
+
 @dataclass
 class StoryResult:
     """A hit ready to show: the story (checked against the database) and what matched in it."""
@@ -146,8 +151,12 @@ class SearchPage:
         return self.query.page > 1
 
 
-def search_stories(query: SearchQuery, user) -> SearchPage:
-    """Run a search for this user. Never raises for an unavailable index: the page says so instead."""
+def search_stories(query: SearchQuery, user, *, cards: CardLoader = story_cards) -> SearchPage:
+    """Run a search for this user. Never raises for an unavailable index: the page says so instead.
+
+    `cards` loads what each result shows from the hits this reader may see (by default the plain
+    rows of StoryCard; the library's lists pass their page-object cards, so nothing loads twice).
+    """
     query = _with_visibility(query, user)
     waiting = waiting_updates(user)
     vector = query_vector(query.text) if query.text and query.retrieval != "lexical" else None
@@ -159,12 +168,16 @@ def search_stories(query: SearchQuery, user) -> SearchPage:
     else:
         unavailable = False
     ids = [hit.id for hit in results.hits]
-    visible = story_cards(StoryPage.objects.visible_to(user).filter(pk__in=ids)) if ids else {}
+    visible = cards(StoryPage.objects.visible_to(user).filter(pk__in=ids)) if ids else {}
     stale = [story_id for story_id in ids if story_id not in visible]
     if stale:
         _queue_stale_hits(stale)
     story_results = [StoryResult(visible[hit.id], hit) for hit in results.hits if hit.id in visible]
-    facets = label_facets(results.facets, query, user, index_behind=waiting.index_behind)
+    facets = (
+        {}
+        if query.ranking_only
+        else label_facets(results.facets, query, user, index_behind=waiting.index_behind)
+    )
     return SearchPage(
         query=query,
         total=results.total,
@@ -242,8 +255,8 @@ def unlisted_people(slugs: list[str], user) -> set[str]:
     """Which of these people `user` may not know of (their page answers 404 to them): never name them."""
     if not slugs:
         return set()
-    people = Person.objects.filter(slug__in=slugs)
-    return {person.slug for person in people if not person_is_listed(person, user)}
+    listed = set(listed_people(Person.objects.filter(slug__in=slugs), user).values_list("slug", flat=True))
+    return set(slugs) - listed
 
 
 def label_facets(
@@ -320,18 +333,42 @@ def suggest(prefix: str, user, limit: int = 6) -> list[Suggestion]:
         for story_id in story_ids
         if story_id in cards
     ]
-    words = prefix.lower().split()
-    people = Person.objects.filter(slug__in=person_slugs).order_by("name")
-    for person in people:
-        name_words = person.name.lower().split()
-        matches = all(any(name_word.startswith(word) for name_word in name_words) for word in words)
-        if matches and person_is_listed(person, user):
-            suggestions.append(
-                Suggestion(
-                    label=person.name, kind="person", url=f"/search/?person={person.slug}", value=person.slug
-                )
+    wanted = limit * 2 - len(suggestions)
+    for person in people_named(prefix, person_slugs, user, wanted):
+        suggestions.append(
+            Suggestion(
+                label=person.name, kind="person", url=f"/search/?person={person.slug}", value=person.slug
             )
-    return suggestions[: limit * 2]
+        )
+    return suggestions
+
+
+def people_named(prefix: str, slugs: list[str], user, limit: int) -> list[Person]:
+    """The first `limit` of these people, by name, with a name word starting with each typed word.
+
+    Names are matched first and the reader's right to know of someone checked after, a few people
+    at a time: the check costs more than the match.
+    """
+    if limit < 1:
+        return []
+    words = prefix.lower().split()
+    named = [
+        person
+        for person in Person.objects.filter(slug__in=slugs).order_by("name").only("pk", "name", "slug")
+        if all(any(part.startswith(word) for part in person.name.lower().split()) for word in words)
+    ]
+    shown: list[Person] = []
+    for start in range(0, len(named), limit):
+        batch = named[start : start + limit]
+        listed = set(
+            listed_people(Person.objects.filter(pk__in=[p.pk for p in batch]), user).values_list(
+                "pk", flat=True
+            )
+        )
+        shown += [person for person in batch if person.pk in listed]
+        if len(shown) >= limit:
+            break
+    return shown[:limit]
 
 
 def backend_health() -> dict:

@@ -63,6 +63,21 @@ def approved_themes() -> QuerySet[Theme]:
     return Theme.objects.filter(is_approved=True)
 
 
+# What a story card shows of the story itself (`stories/includes/story_card.html`); its teller,
+# cover and lists come whole through `for_story_cards`.
+STORY_CARD_FIELDS = (
+    "title",
+    "url_path",
+    "aha",
+    "context",
+    "visibility",
+    "occurred_on",
+    "first_published_at",
+    "teller",
+    "cover_image",
+)
+
+
 def for_story_cards(stories: QuerySet[StoryPage]) -> QuerySet[StoryPage]:
     """Load what a story card shows in a handful of queries rather than one per card.
 
@@ -290,15 +305,6 @@ def stories_from_database(
     )
 
 
-def story_cards_in_order(story_ids: list[int], user) -> list[StoryPage]:
-    """The stories with these ids that `user` may see, loaded for their cards, in the order given."""
-    if not story_ids:
-        return []
-    loaded = for_story_cards(StoryPage.objects.visible_to(user).filter(pk__in=story_ids))
-    by_pk = {story.pk: story for story in loaded}
-    return [by_pk[pk] for pk in story_ids if pk in by_pk]
-
-
 def counted_page(items: list, number: int, total: int, per_page: int) -> PaginatorPage:
     """Page `number` of a list `total` long whose `items` on that page were fetched elsewhere.
 
@@ -321,9 +327,9 @@ def library_context(request, library) -> dict:
     return story_browser().library(request, library)
 
 
-def featured_stories(user, limit: int = 3) -> list[StoryPage]:
+def featured_story_ids(user, limit: int = 3) -> list[int]:
     """The newest stories editors chose to feature (a choice the search index does not hold)."""
-    return list(for_story_cards(visible_stories(user).filter(featured=True))[:limit])
+    return list(visible_stories(user).filter(featured=True).values_list("pk", flat=True)[:limit])
 
 
 def people_with_stories_count(user) -> int:
@@ -334,37 +340,24 @@ def people_with_stories_count(user) -> int:
     return Person.objects.filter(Q(pk__in=tellers) | Q(pk__in=helpers)).count()
 
 
-def library_position(story: StoryPage) -> tuple:
-    """Where a story sits in the library's order (newest first: a larger position comes earlier)."""
-    return (story.first_published_at, story.pk)
+def story_neighbours(
+    story: StoryPage, visible: QuerySet[StoryPage]
+) -> tuple[StoryPage | None, StoryPage | None]:
+    """(previous, next) in the library's newest-first order: the nearest newer and older of `visible`.
 
-
-def neighbour_queries(story: StoryPage, stories: QuerySet[StoryPage]) -> list[QuerySet]:
-    """Subqueries for the id of the story just newer and the one just older than `story` among `stories`."""
-    if story.first_published_at is None:
-        return []
-    when, others = story.first_published_at, stories.exclude(pk=story.pk)
-    newer = others.filter(Q(first_published_at__gt=when) | Q(first_published_at=when, pk__gt=story.pk))
-    older = others.filter(Q(first_published_at__lt=when) | Q(first_published_at=when, pk__lt=story.pk))
-    return [
-        newer.order_by("first_published_at", "pk").values("pk")[:1],
-        older.order_by("-first_published_at", "-pk").values("pk")[:1],
-    ]
-
-
-def nearest_neighbours(story: StoryPage, candidates) -> tuple[StoryPage | None, StoryPage | None]:
-    """(previous, next) in the library's newest-first order: the nearest newer and older of `candidates`.
-
-    `candidates` must hold the true neighbours among the stories the reader may see (they are the
-    nearest of all of those, so of any subset holding them too).
+    Two small queries on the reader's visible stories, each the first row of an ordered range,
+    loading only what the pager links show (a title and a URL).
     """
-    if story.first_published_at is None:
+    when = story.first_published_at
+    if when is None:
         return None, None
-    here = library_position(story)
-    placed = [candidate for candidate in candidates if candidate.first_published_at is not None]
-    newer = [candidate for candidate in placed if library_position(candidate) > here]
-    older = [candidate for candidate in placed if library_position(candidate) < here]
-    return min(newer, key=library_position, default=None), max(older, key=library_position, default=None)
+    pager = visible.only("title", "url_path")
+    newer = pager.filter(Q(first_published_at__gt=when) | Q(first_published_at=when, pk__gt=story.pk))
+    older = pager.filter(Q(first_published_at__lt=when) | Q(first_published_at=when, pk__lt=story.pk))
+    return (
+        newer.order_by("first_published_at", "pk").first(),
+        older.order_by("-first_published_at", "-pk").first(),
+    )
 
 
 def with_helpful_votes(stories: QuerySet[StoryPage]) -> QuerySet[StoryPage]:
@@ -390,38 +383,43 @@ def safe_related_story_ids(story: StoryPage, user, limit: int) -> list[int]:
 
 @dataclass
 class StoryPageStories:
-    """The stories a story page shows, loaded as cards together: the story, its neighbours, related ones."""
+    """The stories a story page shows: the story and its related ones loaded as cards together, its neighbours.
+
+    `readable`: whether the reader may read the story itself (it came back through the visibility rule).
+    """
 
     story: StoryPage
     previous_story: StoryPage | None
     next_story: StoryPage | None
     related_stories: list[StoryPage]
     helpful_count: int
+    readable: bool
 
 
 def story_page_stories(request, story: StoryPage, related_limit: int = 3) -> StoryPageStories:
-    """Every story a story page shows, in one query per relation a card shows (plus the related ranking).
+    """Every story a story page shows: the story and its related ones loaded as cards together, the neighbours.
 
-    The visibility rule is applied once, to that one load: a related or neighbouring story the
-    reader may not see is never loaded. A preview shows the page as edited, not as stored.
+    The visibility rule is built once and narrowed for each load: a related or neighbouring story
+    the reader may not see is never loaded. A preview shows the page as edited, not as stored.
     """
     user = request.user
     if story.pk is None:  # a story previewed before its first save
-        return StoryPageStories(story, None, None, [], 0)
-    related_ids = safe_related_story_ids(story, user, related_limit)
-    wanted = Q(pk=story.pk) | Q(pk__in=related_ids)
+        return StoryPageStories(story, None, None, [], 0, readable=True)
     visible = StoryPage.objects.visible_to(user)
-    for neighbour in neighbour_queries(story, visible):
-        wanted |= Q(pk__in=neighbour)
-    loaded = with_helpful_votes(for_story_cards(visible.filter(wanted)).select_related("clip__poster"))
-    by_pk = {loaded_story.pk: loaded_story for loaded_story in loaded}
+    related_ids = safe_related_story_ids(story, user, related_limit)
+    wanted = visible.filter(pk__in=[story.pk, *related_ids]).order_by()  # order is the ranking's
+    cards = for_story_cards(wanted).select_related("clip__poster").only(*STORY_CARD_FIELDS, "clip")
+    by_pk = {loaded_story.pk: loaded_story for loaded_story in with_helpful_votes(cards)}
     shown = by_pk.get(story.pk)
+    readable = shown is not None
     if shown is None or getattr(request, "is_preview", False):
         shown = story
-    previous_story, next_story = nearest_neighbours(story, by_pk.values())
+    previous_story, next_story = story_neighbours(story, visible)
     related = [by_pk[pk] for pk in dict.fromkeys(related_ids) if pk in by_pk and pk != story.pk]
     helpful_count = shown.helpful_votes_cast if shown is not story else helpful_vote_count(story)
-    return StoryPageStories(shown, previous_story, next_story, related[:related_limit], helpful_count)
+    return StoryPageStories(
+        shown, previous_story, next_story, related[:related_limit], helpful_count, readable=readable
+    )
 
 
 def transcript_download_links(story: StoryPage) -> list[dict]:
@@ -436,6 +434,16 @@ def transcript_download_links(story: StoryPage) -> list[dict]:
     ]
 
 
+def story_library(story: StoryPage):
+    """The library a story is filed under: its parent, which routing to the story has already read."""
+    if story.path:
+        return story.get_parent()
+    try:
+        return StoryIndexPage.get_library()
+    except StoryIndexPage.DoesNotExist:  # a story previewed before its first save may have no library yet
+        return None
+
+
 def story_context(request, story: StoryPage) -> dict:
     user = request.user
     segments = list(story.transcript_segments.all())
@@ -445,13 +453,11 @@ def story_context(request, story: StoryPage) -> dict:
     clip = shown.clip
     if start_time is not None and clip and clip.duration:
         start_time = min(start_time, clip.duration)
-    try:
-        library = StoryIndexPage.get_library()
-    except StoryIndexPage.DoesNotExist:  # a story previewed before its first save may have no library yet
-        library = None
+    library = story_library(story)
     saved = story.pk is not None
     teller = shown.teller
     return {
+        "readable": page_stories.readable,
         "library_crumbs": [{"url": library.url, "label": library.title}] if library else [],
         "teller": teller,
         "helpers": [person for person in shown.people.all() if person != teller],

@@ -244,6 +244,20 @@ class StoryIndexPage(Page):
         """The one library (there is at most one); every story is filed under it."""
         return cls.objects.get()
 
+    def route(self, request, path_components):
+        """A story's address reads it in one query, as a story (Wagtail reads the page, then the story).
+
+        Anything else under the library, and any address that names no story, routes as Wagtail's does.
+        """
+        if path_components:
+            try:
+                story = StoryPage.objects.child_of(self).get(slug=path_components[0])
+            except StoryPage.DoesNotExist:
+                return super().route(request, path_components)
+            story._cached_parent_obj = self  # as Wagtail's route does: the story's parent is known
+            return story.route(request, path_components[1:])
+        return super().route(request, path_components)
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context.update(page_context(self, request))
@@ -421,15 +435,20 @@ class StoryPage(Page):
         verbose_name_plural = "stories"
 
     def serve(self, request, *args, **kwargs):
-        """Staff-only stories send anonymous readers to sign in; drafts are never served live."""
+        """Staff-only stories send anonymous readers to sign in; drafts are never served live.
+
+        Whether this reader may read the story is decided by the visibility rule in the one load
+        of the stories the page shows (its context's "readable"), before anything is rendered.
+        """
         # django.contrib.auth.views reads the user model when imported, which models cannot do.
         from django.contrib.auth.views import redirect_to_login
 
         if not self.live:
             raise Http404
-        if not self.is_visible_to(request.user):
+        response = super().serve(request, *args, **kwargs)  # rendered only once returned
+        if not response.context_data.get("readable", False):
             return redirect_to_login(request.get_full_path())
-        return super().serve(request, *args, **kwargs)
+        return response
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

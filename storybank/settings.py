@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "stories",
     "capture",
     "search",
+    "questions",
     "operations",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -203,6 +204,11 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "storybank@localhost")
 WAGTAILADMIN_NOTIFICATION_FROM_EMAIL = DEFAULT_FROM_EMAIL
+
+# Questions: a posted question is e-mailed to at most this many of the people who know (0: none).
+QUESTIONS_ROUTE_TO = env_int("QUESTIONS_ROUTE_TO", 3, minimum=0)
+# Questions by e-mail are taken only from these domains (empty: any domain a colleague's account is at).
+QUESTIONS_ALLOWED_DOMAINS = env_list("QUESTIONS_ALLOWED_DOMAINS", [])
 
 # Security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1.
 if env_bool("SECURE_PROXY_SSL_HEADER", False):

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("search.urls")),
     path("", include("stories.urls")),
     path("", include("operations.urls")),
+    path("", include("questions.urls")),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("", include(wagtail_urls)),
 ]

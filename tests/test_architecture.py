@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("stories", "capture", "search", "home", "operations", "storybank")
+APPS = ("stories", "capture", "search", "questions", "home", "operations", "storybank")
 
 # What storybank's settings are built from: below every app, so any app may import it, and it
 # imports none of them. The rest of storybank (urls, wsgi, asgi) wires every app together.
@@ -24,7 +24,8 @@ ALLOWED = {
     "search": {"stories", SETTINGS},
     "home": {"stories", SETTINGS},
     "operations": {"stories", "capture", "search", "home", SETTINGS},
-    "storybank": {"stories", "capture", "search", "home", "operations", SETTINGS},
+    "questions": {"stories", "search", "capture", SETTINGS},
+    "storybank": {"stories", "capture", "search", "questions", "home", "operations", SETTINGS},
     SETTINGS: set(),
 }
 

@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from capture.forms import EditStoryForm, ShareStoryForm
+from capture.forms import EditStoryForm, ShareStoryForm, share_form_prefill
 from capture.rate_limit import rate_limit_message, story_rate_limit_reached
+from capture.signals import story_shared
 from capture.story_form import (
     create_story_from_form,
     form_initial_for,
@@ -58,17 +59,21 @@ def _render_form(
 
 @login_required
 def share_story(request: HttpRequest) -> HttpResponse:
-    """/share/: the guided form; a valid story becomes a draft sent to editorial review."""
+    """/share/: the guided form; a valid story becomes a draft sent to editorial review.
+
+    A link may fill in the story's text questions and pass an origin (`share_form_prefill`);
+    whoever made the link hears of the draft through `capture.signals.story_shared`.
+    """
     if request.method != "POST":
-        return _render_form(
-            request, ShareStoryForm(), rate_limit_reached=story_rate_limit_reached(request.user)
-        )
+        form = ShareStoryForm(initial=share_form_prefill(request.GET))
+        return _render_form(request, form, rate_limit_reached=story_rate_limit_reached(request.user))
     form = ShareStoryForm(request.POST, request.FILES)
     if story_rate_limit_reached(request.user):
         return _render_form(request, form, status=429, notice=rate_limit_message())
     if not form.is_valid():
         return _render_form(request, form)
     story = create_story_from_form(form.cleaned_data, request.user)
+    story_shared.send(StoryPage, story=story, user=request.user, origin=form.cleaned_data["origin"])
     return redirect("capture:story_submitted", page_id=story.pk)
 
 

@@ -349,7 +349,7 @@ def search_request(
     filters = query.filters()
     if filters:
         search = search.post_filter(_all_of(filter_clauses(filters, include_staff=True)))
-    for facet, size in FACET_SIZES.items():
+    for facet, size in ({} if query.ranking_only else FACET_SIZES).items():
         others = filter_clauses(query.filters_except(facet), include_staff=True)
         facet_aggregation = search.aggs.bucket(facet, "filter", filter=_all_of(others))
         facet_aggregation.bucket("values", "terms", field=FILTER_FIELDS[facet], size=size)
@@ -359,7 +359,7 @@ def search_request(
             facet_aggregation.bucket(
                 "selected", "terms", field=FILTER_FIELDS[facet], include=typed, size=len(typed)
             )
-    if query.text:
+    if query.text and not query.ranking_only:  # the transcript's inner hits still carry the moments
         search = search.highlight_options(
             **HIGHLIGHT_TAGS, fragment_size=SNIPPET_CHARACTERS, number_of_fragments=1, no_match_size=0
         )
@@ -370,7 +370,7 @@ def search_request(
         search = search.sort({"first_published_at": {"order": "desc"}}, {"id": {"order": "desc"}})
     elif sort == "helpful":
         search = search.sort({"helpful_count": {"order": "desc"}}, {"first_published_at": {"order": "desc"}})
-    search = search.source(["id"]).extra(track_total_hits=True)
+    search = search.source(["id"]).extra(track_total_hits=not query.ranking_only)
     return search[query.offset : query.offset + query.per_page]
 
 
@@ -404,7 +404,8 @@ def parse_search_response(body: dict) -> SearchResults:
         for bucket in aggregation.get("selected", {}).get("buckets", []):
             if str(bucket["key"]) not in shown:
                 facets[facet].append(FacetValue(str(bucket["key"]), "", bucket["doc_count"]))
-    return SearchResults(total=body["hits"]["total"]["value"], hits=hits, facets=facets)
+    total = body["hits"].get("total", {}).get("value", len(hits))  # absent when not tracked
+    return SearchResults(total=total, hits=hits, facets=facets)
 
 
 def suggest_requests(

@@ -67,6 +67,7 @@ SCHEMA_FILE = "storybank-schema.json"
 UPDATE_WRITER_HEAP = 50_000_000
 REBUILD_WRITER_HEAP = 200_000_000
 # Filter name → keyword field in the index.
+MATCHES = "_matches"  # the aggregation that counts a query's matches (no facet is named so)
 FILTER_FIELDS = {
     "theme": "theme_slug",
     "person": "person_slug",
@@ -383,18 +384,24 @@ class EmbeddedBackend(SearchBackend):
         visible = self.filter_clauses(query.filters(), query.include_staff)
         main = self.combined_query(matched, visible, hidden_ids)
         sort = query.effective_sort
+        counted = not query.ranking_only
+        facets, total = self._facets(searcher, query, matched, hidden_ids) if counted else ({}, None)
         if sort == "relevance" and near:
             raw_hits = self._fused_page(searcher, query, lexical, near, visible, hidden_ids)
-            total = searcher.search(main, limit=1, count=True).count
+            if total is None:
+                total = searcher.search(main, limit=1, count=True).count if counted else len(raw_hits)
         else:
             order_by = {"newest": "published", "helpful": "helpful"}.get(sort)
+            count = counted and total is None
             result = searcher.search(
-                main, limit=query.per_page, offset=query.offset, count=True, order_by_field=order_by
+                main, limit=query.per_page, offset=query.offset, count=count, order_by_field=order_by
             )
-            raw_hits, total = result.hits, result.count
+            raw_hits = result.hits
+            if total is None:
+                total = result.count if count else len(result.hits)
         highlight = self.highlight_query(query.text) if query.text else None
-        hits = self._hits(searcher, highlight, raw_hits, {story.story_id: story for story in near})
-        facets = self._facets(searcher, query, matched, hidden_ids)
+        fields = ("transcript_text",) if query.ranking_only else HIGHLIGHT_FIELDS
+        hits = self._hits(searcher, highlight, raw_hits, {story.story_id: story for story in near}, fields)
         return SearchResults(total=total, hits=hits, facets=facets)
 
     @staticmethod
@@ -473,13 +480,19 @@ class EmbeddedBackend(SearchBackend):
 
     def _facets(
         self, searcher, query: SearchQuery, text_query: Query | None, hidden_ids: Collection[int]
-    ) -> dict[str, list[FacetValue]]:
-        """Each facet counted with every filter except its own; facets sharing filters share one pass."""
+    ) -> tuple[dict[str, list[FacetValue]], int | None]:
+        """Each facet counted with every filter except its own; facets sharing filters share one pass.
+
+        The pass whose filters are all of the query's also counts the matches: the total, without
+        a search of its own (None when every facet is filtered, so no pass has them all).
+        """
         groups: dict[tuple, list[str]] = {}
         for facet in FACET_SIZES:
             key = tuple(sorted(query.filters_except(facet).items()))
             groups.setdefault(key, []).append(facet)
+        every_filter = tuple(sorted(query.filters().items()))
         facets: dict[str, list[FacetValue]] = {}
+        total = None
         for key, names in groups.items():
             facet_query = self.combined_query(
                 text_query, self.filter_clauses(dict(key), query.include_staff), hidden_ids
@@ -487,7 +500,11 @@ class EmbeddedBackend(SearchBackend):
             aggregations = {
                 name: {"terms": {"field": FILTER_FIELDS[name], "size": FACET_SIZES[name]}} for name in names
             }
+            if key == every_filter:
+                aggregations[MATCHES] = {"value_count": {"field": "id"}}
             answer = searcher.aggregate(facet_query, aggregations)
+            if key == every_filter:
+                total = int(answer.get(MATCHES, {}).get("value") or 0)
             for name in names:
                 buckets = answer.get(name, {}).get("buckets", [])
                 facets[name] = [FacetValue(str(bucket["key"]), "", bucket["doc_count"]) for bucket in buckets]
@@ -496,7 +513,7 @@ class EmbeddedBackend(SearchBackend):
                     if str(selected) not in shown:  # chosen, but outside the top values: count it too
                         count = self._count_with(searcher, facet_query, name, selected)
                         facets[name].append(FacetValue(str(selected), "", count))
-        return facets
+        return facets, total
 
     def _count_with(self, searcher, facet_query: Query, facet: str, value) -> int:
         typed = int(value) if facet == "year" else str(value)
@@ -506,12 +523,18 @@ class EmbeddedBackend(SearchBackend):
         return searcher.search(narrowed, limit=1, count=True).count
 
     def _hits(
-        self, searcher, text_query: Query | None, raw_hits, near: dict[int, NearStory] | None = None
+        self,
+        searcher,
+        text_query: Query | None,
+        raw_hits,
+        near: dict[int, NearStory] | None = None,
+        fields: tuple[str, ...] = HIGHLIGHT_FIELDS,
     ) -> list[SearchHit]:
+        """The hits with their highlights in `fields` and the transcript moments they point at."""
         generators = {}
         segment_generator = None
         if text_query is not None and raw_hits:
-            for field in HIGHLIGHT_FIELDS:
+            for field in fields:
                 generator = SnippetGenerator.create(searcher, text_query, SCHEMA, field)
                 generator.set_max_num_chars(SNIPPET_CHARACTERS)
                 generators[field] = generator

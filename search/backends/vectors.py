@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 VECTORS_FILE = "vectors.sqlite3"
+# Answers kept per reader: a page and its "Who knows about this?" panel ask the same question twice.
+REMEMBERED_ANSWERS = 16
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class VectorReader:
         self._matrix: np.ndarray | None = None
         self._owners = np.zeros(0, dtype=np.int64)
         self._positions = np.zeros(0, dtype=np.int32)
+        self._answers: OrderedDict[tuple, list[NearStory]] = OrderedDict()
 
     def _refresh(self) -> None:
         if not self.path.exists():
@@ -110,29 +114,34 @@ class VectorReader:
                 self._blocks[story_id] = np.frombuffer(data, dtype=np.float32).reshape(-1, dimensions)
             self._seen_change = last
             self._matrix = None
+            self._answers.clear()
         finally:
             connection.close()
 
     def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         with self._lock:
-            self._refresh()
-            if not self._blocks:
-                return None
-            if self._matrix is None:
-                blocks = list(self._blocks.items())
-                self._matrix = np.concatenate([vectors for _, vectors in blocks])
-                self._owners = np.concatenate(
-                    [np.full(len(vectors), story_id, dtype=np.int64) for story_id, vectors in blocks]
-                )
-                self._positions = np.concatenate(
-                    [np.arange(len(vectors), dtype=np.int32) for _, vectors in blocks]
-                )
-                # Each story's rows become a view of the matrix: the vectors are held once, not twice.
-                offset = 0
-                for story_id, vectors in blocks:
-                    self._blocks[story_id] = self._matrix[offset : offset + len(vectors)]
-                    offset += len(vectors)
-            return self._matrix, self._owners, self._positions
+            return self._current_arrays()
+
+    def _current_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The matrix, its rows' owners and positions, up to date (call with the lock held)."""
+        self._refresh()
+        if not self._blocks:
+            return None
+        if self._matrix is None:
+            blocks = list(self._blocks.items())
+            self._matrix = np.concatenate([vectors for _, vectors in blocks])
+            self._owners = np.concatenate(
+                [np.full(len(vectors), story_id, dtype=np.int64) for story_id, vectors in blocks]
+            )
+            self._positions = np.concatenate(
+                [np.arange(len(vectors), dtype=np.int32) for _, vectors in blocks]
+            )
+            # Each story's rows become a view of the matrix: the vectors are held once, not twice.
+            offset = 0
+            for story_id, vectors in blocks:
+                self._blocks[story_id] = self._matrix[offset : offset + len(vectors)]
+                offset += len(vectors)
+        return self._matrix, self._owners, self._positions
 
     @property
     def story_count(self) -> int:
@@ -146,10 +155,33 @@ class VectorReader:
         return 0 if arrays is None else sum(array.nbytes for array in arrays)
 
     def nearest(self, vector: np.ndarray, *, minimum: float, limit: int) -> list[NearStory]:
-        """Stories whose closest row is at least `minimum` similar, closest first (at most `limit`)."""
-        arrays = self._arrays()
-        if arrays is None or limit <= 0:
+        """Stories whose closest row is at least `minimum` similar, closest first (at most `limit`).
+
+        The same question asked again before the vectors change gets the remembered answer.
+        """
+        if limit <= 0:
             return []
+        key = (vector.astype(np.float32).tobytes(), minimum, limit)
+        with self._lock:
+            arrays = self._current_arrays()
+            if arrays is None:
+                return []
+            seen = self._seen_change
+            remembered = self._answers.get(key)
+            if remembered is not None:
+                self._answers.move_to_end(key)
+                return list(remembered)
+        found = self._nearest(arrays, vector, minimum, limit)
+        with self._lock:
+            if self._seen_change != seen:  # the vectors changed meanwhile: this answer is already old
+                return found
+            self._answers[key] = found
+            while len(self._answers) > REMEMBERED_ANSWERS:
+                self._answers.popitem(last=False)
+        return list(found)
+
+    @staticmethod
+    def _nearest(arrays, vector: np.ndarray, minimum: float, limit: int) -> list[NearStory]:
         matrix, owners, positions = arrays
         if matrix.shape[1] != vector.shape[0]:
             return []  # built with another model: meaningless until the vectors are recomputed

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FIRST_PARTY = ["storybank", "home", "stories", "capture", "search", "operations"]
+FIRST_PARTY = ["storybank", "home", "stories", "capture", "search", "questions", "operations"]
 ENV_FUNCTIONS = {"env_str", "env_bool", "env_int", "env_list", "env_url", "env_choice"}
 
 

@@ -392,6 +392,19 @@ class BackendContract:
         assert [hit.start for hit in hits] == [83.2, 120.0]
         assert hits[0].highlighted == "The <mark>scanner</mark> kept failing on damp labels."
 
+    def test_a_ranking_only_search_ranks_alike_and_keeps_transcript_moments(self, library):
+        full = find(q="scanner labels warehouse", per_page=30)
+        lean = search_stories(
+            SearchQuery(text="scanner labels warehouse", per_page=30, ranking_only=True), ANONYMOUS
+        )
+        assert titles(lean) == titles(full) and titles(lean)
+        assert lean.facets == {}
+        assert lean.total == len(lean.results)
+        moments = {
+            result.story.title: [hit.start for hit in result.hit.transcript_hits] for result in lean.results
+        }
+        assert moments["Voice note from the warehouse floor"] == [83.2, 120.0]
+
     def test_autocomplete_suggests_titles_and_people_from_a_prefix(self, library):
         labels = [entry.label for entry in suggest("onboard", ANONYMOUS)]
         assert labels == ["An onboarding buddy for every new starter"]

@@ -305,6 +305,17 @@ def test_sorts_pages_highlights_and_total():
     }
 
 
+def test_a_ranking_only_request_asks_for_no_total_facets_or_field_highlights():
+    full = body(SearchQuery(text="scanner labels", per_page=30))
+    lean = body(SearchQuery(text="scanner labels", per_page=30, ranking_only=True))
+    assert lean["track_total_hits"] is False
+    assert "aggs" not in lean and "highlight" not in lean
+    # The same ranking, and the transcript's inner hits still say which moment matched.
+    assert lean["query"] == full["query"]
+    assert (lean["from"], lean["size"]) == (full["from"], full["size"]) == (0, 30)
+    assert "inner_hits" in str(lean["query"])
+
+
 def test_autocomplete_requests_use_search_as_you_type_fields():
     titles, people = suggest_requests("onbo", False, 6, Search(index="storybank-stories"))
     assert titles.to_dict() == {

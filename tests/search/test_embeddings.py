@@ -18,7 +18,7 @@ def test_a_question_never_waits_for_the_model_to_load(settings, monkeypatch):
     settings.EMBEDDING_MODEL = ""
     release = threading.Event()
 
-    def slow_load(name):
+    def slow_load(name, *, threads=None):
         release.wait(10)
         return object()
 
@@ -32,6 +32,20 @@ def test_a_question_never_waits_for_the_model_to_load(settings, monkeypatch):
     release.set()
     embedder._loading.join(5)
     assert embedder.ready
+
+
+def test_web_processes_embed_each_question_on_one_thread(settings, monkeypatch):
+    """Many requests at once, one short question each: threads per question only fight over the cores."""
+    settings.EMBEDDING_MODEL = ""
+    loaded_with = []
+    monkeypatch.setattr(embeddings, "_load_model", lambda name, *, threads=None: loaded_with.append(threads))
+    fresh = Embedder()
+    monkeypatch.setattr(embeddings, "embedder", fresh)
+    embeddings.warm_up()
+    fresh._loading.join(5)
+    assert loaded_with == [embeddings.QUESTION_THREADS] == [1]
+    Embedder().load()  # the worker's embedder keeps torch's own default
+    assert loaded_with == [1, None]
 
 
 def test_off_means_no_vector_and_no_loading(settings):
@@ -52,6 +66,13 @@ def test_the_vector_reader_follows_changes_and_ranks_stories_by_their_closest_ro
     near = reader.nearest(unit(0, 1), minimum=0.5, limit=5)
     assert [(story.story_id, story.position) for story in near] == [(1, 1), (2, 0)]
     assert near[0].similarity == pytest.approx(1.0)
+    near.clear()  # a caller changing its answer does not change the one remembered for the next
+    assert [
+        (story.story_id, story.position) for story in reader.nearest(unit(0, 1), minimum=0.5, limit=5)
+    ] == [
+        (1, 1),
+        (2, 0),
+    ]
     # Another process replaces story 2 and deletes story 1: the reader picks up just those changes.
     write_vectors(tmp_path, [(2, np.stack([unit(0, 1)]))], delete_ids=[1])
     assert [

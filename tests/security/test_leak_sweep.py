@@ -16,6 +16,7 @@ from wagtail.images import get_image_model
 from wagtail.models import ReferenceIndex
 from wagtail.rich_text import RichText
 
+from questions.models import Question, QuestionStatus
 from search.sync import apply_pending_updates
 from stories.models import Clip, TranscriptSegment, Visibility
 from tests.factories import PersonFactory, StoryPageFactory, ThemeFactory, make_storyteller
@@ -82,6 +83,14 @@ def library_with_secrets(settings):
     apply_pending_updates(wait=True)
     # Withdrawn after the index knew it as public: its index update is still waiting.
     hidden["withdrawn"][0].unpublish()
+    # A question answered by each hidden story, as if answered while the story could be read.
+    for story, word, *_ in hidden.values():
+        Question.objects.create(
+            text=f"Has anyone dealt with {word} before?",
+            asker=alice,
+            status=QuestionStatus.ANSWERED,
+            answered_by=story,
+        )
     return {"alice": alice, "control": control, "hidden": hidden}
 
 
@@ -139,6 +148,13 @@ def routes_for(story, document, helper) -> list[str]:
         "/api/search/?q={word}",
         "/api/search/?theme=secret-keeping",
         "/api/search/suggest/?q={word}",
+        "/ask/?q={word}",
+        "/questions/",
+        "/questions/?status=answered",
+        *[
+            f"/questions/{pk}/"
+            for pk in Question.objects.filter(answered_by=story).values_list("pk", flat=True)
+        ],
     ]
 
 

@@ -88,6 +88,23 @@ def test_autocomplete_forgets_a_story_turned_staff_only_at_once(pricing_story):
     assert suggest("Secret pri", ANONYMOUS) == []
 
 
+def test_autocomplete_skips_people_only_in_staff_stories_and_still_fills_its_list(embedded):
+    """Names are matched before the visibility check, a few at a time: the hidden never show, the rest still do."""
+    hidden = [PersonFactory(name=f"Alma Hidden{n}", slug=f"alma-hidden-{n}") for n in range(3)]
+    shown = [PersonFactory(name=f"Alma Shown{n}", slug=f"alma-shown-{n}") for n in range(3)]
+    for person in hidden:
+        StoryPageFactory(title=f"Note by {person.name}", teller=person, visibility=Visibility.STAFF)
+    StoryPageFactory(title="A public story", teller=shown[0], people=shown[1:])
+    apply_pending_updates()
+
+    people = [entry.label for entry in suggest("alma", ANONYMOUS, limit=2) if entry.kind == "person"]
+    assert people == ["Alma Shown0", "Alma Shown1", "Alma Shown2"]  # limit 2 = up to 4 entries in all
+    # Signed in, two staff-only titles match too: they come first and leave room for two people.
+    signed_in = [(entry.kind, entry.label) for entry in suggest("alma", UserFactory(), limit=2)]
+    assert [label for kind, label in signed_in if kind == "person"] == ["Alma Hidden0", "Alma Hidden1"]
+    assert len(signed_in) == 4
+
+
 def test_filter_on_a_proposed_theme_or_a_person_only_in_a_draft_names_neither(embedded, client):
     ThemeFactory(name="Secret project", slug="secret-project", is_approved=False)
     dana = PersonFactory(name="Dana Draftonly", slug="dana-draftonly")

@@ -1,0 +1,121 @@
+"""A question a colleague brought to the library, and the people it was routed to.
+
+Who may see a question is decided in `questions.visibility`; the models only hold it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.text import Truncator
+
+from stories.models import Person, StoryPage, Theme
+from stories.visibility import Visibility
+
+MAX_QUESTION_LENGTH = 500
+SHORT_QUESTION_WORDS = 12
+
+
+class QuestionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ANSWERED = "answered", "Answered"
+    CLOSED = "closed", "Closed"
+
+
+class Question(models.Model):
+    """A question in the asker's own words, open until a story answers it or it is closed."""
+
+    text = models.TextField("the question", max_length=MAX_QUESTION_LENGTH)
+    # SET_NULL, not PROTECT: an answered question stays useful to everyone after its asker leaves,
+    # and a leaver's account must stay deletable.
+    asker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="questions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    status = models.CharField(max_length=10, choices=QuestionStatus.choices, default=QuestionStatus.OPEN)
+    answered_by = models.ForeignKey(
+        StoryPage, null=True, blank=True, on_delete=models.SET_NULL, related_name="answered_questions"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    themes = models.ManyToManyField(Theme, blank=True, related_name="questions")
+    # Only staff-only questions exist for now: signed-in colleagues see them, nobody else.
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.STAFF, editable=False
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.short_text
+
+    def get_absolute_url(self) -> str:
+        return reverse("questions:detail", args=[self.pk])
+
+    @property
+    def short_text(self) -> str:
+        """The question cut to a few words, for subjects and titles."""
+        return Truncator(" ".join(self.text.split())).words(SHORT_QUESTION_WORDS, truncate="…")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == QuestionStatus.OPEN
+
+    @property
+    def asker_name(self) -> str:
+        if self.asker is None:
+            return "A former colleague"
+        return self.asker.get_full_name().strip() or self.asker.get_username()
+
+
+class QuestionRouting(models.Model):
+    """One person a question was sent to because their stories answer questions like it."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="routings")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="question_routings")
+    routed_at = models.DateTimeField(auto_now_add=True)
+    notified = models.BooleanField(default=False, help_text="An e-mail reached the mail server.")
+
+    class Meta:
+        ordering = ["routed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "person"], name="one_routing_per_person_and_question")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question} → {self.person}"
+
+
+class StoryInAnswer(models.Model):
+    """A story told to answer a question, waiting for Editorial review.
+
+    The question closes as answered by the story only when an editor publishes it
+    (`questions.answering_stories`): a draft, or a story in review, never answers anything.
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="stories_in_answer")
+    story = models.ForeignKey(StoryPage, on_delete=models.CASCADE, related_name="told_in_answer")
+    teller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "story"], name="one_link_per_question_and_story")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.story} → {self.question}"
+
+
+class RoutingOptOut(models.Model):
+    """This person asked not to be sent questions: routing passes them by (set from the e-mail's link)."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="question_routing_opt_out")
+    opted_out_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.person} is not sent questions"

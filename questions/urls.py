@@ -1,0 +1,17 @@
+from django.urls import path
+
+from questions import views
+
+app_name = "questions"
+
+urlpatterns = [
+    path("ask/", views.ask, name="ask"),
+    path("ask/answered/", views.answered_by_suggestion, name="answered_by_suggestion"),
+    path("ask/post/", views.post_question, name="post"),
+    path("questions/", views.board, name="board"),
+    path("questions/<int:question_id>/", views.question_detail, name="detail"),
+    path("questions/<int:question_id>/answer/", views.answer_question, name="answer"),
+    path("questions/<int:question_id>/tell/", views.tell_story, name="tell"),
+    path("questions/<int:question_id>/close/", views.close_question, name="close"),
+    path("questions/stop/<str:token>/", views.stop_routing, name="stop_routing"),
+]

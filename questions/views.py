@@ -1,0 +1,214 @@
+"""Asking the library (/ask/), a question's page (/questions/<id>/) and the board (/questions/).
+
+Thin: read the form, call questions.asking, render. Every view is for signed-in colleagues:
+anonymous readers are sent to sign in, as for a staff-only story, and see no question.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from questions import asking
+from questions.forms import AskForm, ChosenStoryForm, PointToStoryForm
+from questions.models import QuestionStatus, RoutingOptOut
+from questions.notifications import notify_asker_of_answer, notify_routed_people, person_for_opt_out_token
+from questions.telling import share_form_url
+from questions.visibility import shown_answer, shown_answers, visible_questions
+from search.display import shown_result
+from stories.listing import page_links, paginate
+from stories.models import Person, Theme
+from stories.params import QueryParams
+
+QUESTIONS_PER_PAGE = 20
+BOARD_TABS = (QuestionStatus.OPEN, QuestionStatus.ANSWERED)
+
+
+def _render_ask(request: HttpRequest, form: AskForm, *, status: int = 200, refusal: str = "") -> HttpResponse:
+    context = {"form": form, "refusal": refusal, "route_to": settings.QUESTIONS_ROUTE_TO}
+    if form.is_bound and form.is_valid() and not refusal:
+        suggestions = asking.suggest_answers(form.cleaned_data["q"], request.user)
+        context.update(
+            {
+                "question_text": form.cleaned_data["q"],
+                "suggestions": suggestions,
+                "results": [shown_result(result) for result in suggestions.search.results],
+                "query": suggestions.search.query,
+                "people_who_know": suggestions.people,
+            }
+        )
+    return render(request, "questions/ask.html", context, status=status)
+
+
+@login_required
+@require_GET
+def ask(request: HttpRequest) -> HttpResponse:
+    """/ask/ and /ask/?q=…: the ask box, and at once what the library already knows."""
+    if not request.GET.get("q", "").strip():
+        return _render_ask(request, AskForm())
+    form = AskForm(request.GET)
+    return _render_ask(request, form, status=200 if form.is_valid() else 400)
+
+
+@login_required
+@require_POST
+def answered_by_suggestion(request: HttpRequest) -> HttpResponse:
+    """ "This answers my question": stored as answered by that story, which also helped."""
+    form = ChosenStoryForm(request.POST)
+    if not form.is_valid():
+        return _render_ask(request, form, status=400)
+    story = asking.readable_story(form.cleaned_data["story"], request.user)
+    if story is None:
+        return _render_ask(request, form, status=400, refusal="That story is not one you can read any more.")
+    question = asking.record_answered_question(form.cleaned_data["q"], story, request.user)
+    messages.success(request, f"Thank you: your question is kept as answered by “{story.title}”.")
+    return redirect(question)
+
+
+@login_required
+@require_POST
+def post_question(request: HttpRequest) -> HttpResponse:
+    """ "Post my question": an open question, routed to the people who know and e-mailed to them."""
+    form = AskForm(request.POST)
+    if not form.is_valid():
+        return _render_ask(request, form, status=400)
+    question, routed = asking.post_question(form.cleaned_data["q"], request.user)
+    notify_routed_people(question, routed)
+    if routed:
+        names = ", ".join(routed_person.routing.person.name for routed_person in routed)
+        messages.success(request, f"Your question is posted, and was sent to {names}.")
+    else:
+        messages.success(request, "Your question is posted on the board for colleagues to answer.")
+    return redirect(question)
+
+
+def _render_question(
+    request: HttpRequest, question, *, form: PointToStoryForm | None = None, status: int = 200
+) -> HttpResponse:
+    suggested = asking.suggested_stories(question.text, request.user) if question.is_open else None
+    context = {
+        "question": question,
+        "answer": shown_answer(question, request.user),
+        "routings": question.routings.select_related("person"),
+        "suggested": suggested,
+        "results": [shown_result(result) for result in suggested.results] if suggested else [],
+        "form": form or PointToStoryForm(),
+        "may_close": question.is_open and asking.may_close(question, request.user),
+        "stories_in_review": question.stories_in_answer.filter(story__live=False).count()
+        if question.is_open
+        else 0,
+    }
+    return render(request, "questions/question.html", context, status=status)
+
+
+def _question_or_404(request: HttpRequest, question_id: int):
+    return get_object_or_404(visible_questions(request.user).select_related("asker"), pk=question_id)
+
+
+@login_required
+@require_GET
+def question_detail(request: HttpRequest, question_id: int) -> HttpResponse:
+    return _render_question(request, _question_or_404(request, question_id))
+
+
+@login_required
+@require_POST
+def answer_question(request: HttpRequest, question_id: int) -> HttpResponse:
+    """Answer by pointing to a published story the answerer may read; the asker is told."""
+    question = _question_or_404(request, question_id)
+    form = PointToStoryForm(request.POST)
+    if not form.is_valid():
+        return _render_question(request, question, form=form, status=400)
+    try:
+        story = asking.story_named_by(form.cleaned_data["story"], request.user)
+        question = asking.answer_question(question, story, request.user)
+    except asking.AnswerRefused as refusal:
+        form.add_error("story", refusal.reason)
+        return _render_question(request, question, form=form, status=400)
+    notify_asker_of_answer(question, story, request.user)
+    messages.success(request, f"Thank you: the question is answered by “{story.title}”.")
+    return redirect(question)
+
+
+@login_required
+@require_GET
+def tell_story(request: HttpRequest, question_id: int) -> HttpResponse:
+    """ "Tell the story that answers it": the share form, the question filled in as the situation.
+
+    The link carries a signed origin naming the question and this teller; the draft the form
+    saves is linked to the question, which closes once an editor publishes the story.
+    """
+    question = _question_or_404(request, question_id)
+    if not question.is_open:
+        messages.info(request, f"This question is already {question.get_status_display().lower()}.")
+        return redirect(question)
+    return redirect(share_form_url(question, request.user))
+
+
+@login_required
+@require_POST
+def close_question(request: HttpRequest, question_id: int) -> HttpResponse:
+    question = _question_or_404(request, question_id)
+    try:
+        asking.close_question(question, request.user)
+    except PermissionError as error:
+        raise PermissionDenied(str(error)) from error
+    messages.success(request, "The question is closed.")
+    return redirect(question)
+
+
+@login_required
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    """/questions/: open or answered questions, newest first, by theme."""
+    params = QueryParams(request.GET)
+    status = params.choice("status", BOARD_TABS, default=QuestionStatus.OPEN)
+    theme_slug = params.text("theme")
+    theme = Theme.objects.filter(slug=theme_slug, is_approved=True).first() if theme_slug else None
+    questions = visible_questions(request.user).filter(status=status)
+    if theme_slug:
+        questions = questions.filter(themes=theme) if theme else questions.none()
+    page_obj = paginate(
+        questions.select_related("asker").prefetch_related("themes"), request, per_page=QUESTIONS_PER_PAGE
+    )
+    answers = shown_answers(page_obj.object_list, request.user)
+    context = {
+        "tabs": [{"status": tab, "label": tab.label, "current": tab == status} for tab in BOARD_TABS],
+        "status": QuestionStatus(status),
+        "theme_slug": theme_slug,
+        "theme": theme,
+        "themes": Theme.objects.filter(is_approved=True, questions__isnull=False).distinct(),
+        "page_obj": page_obj,
+        "page_links": page_links(page_obj),
+        "rows": [{"question": question, "answer": answers.get(question.pk)} for question in page_obj],
+    }
+    return render(request, "questions/board.html", context)
+
+
+@csrf_exempt  # the signed token is the authority; mail programs post here for one-click unsubscribe
+@require_http_methods(["GET", "POST"])
+def stop_routing(request: HttpRequest, token: str) -> HttpResponse:
+    """/questions/stop/<token>/: the routing e-mail's link. GET asks to confirm; POST opts out, once.
+
+    No sign-in: the token, signed for one person, is the permission. A token we did not sign is a 400.
+    """
+    try:
+        person_id = person_for_opt_out_token(token)
+    except signing.BadSignature:
+        return render(request, "questions/stop_routing.html", {"invalid": True}, status=400)
+    person = get_object_or_404(Person, pk=person_id)
+    if request.method == "POST":
+        asking.stop_routing_to(person)
+    opted_out = RoutingOptOut.objects.filter(person=person).exists()
+    return render(
+        request,
+        "questions/stop_routing.html",
+        {"person": person, "opted_out": opted_out, "just_confirmed": request.method == "POST"},
+    )
