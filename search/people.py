@@ -15,7 +15,7 @@ from django.urls import reverse
 from search.backends.base import QUESTION_WORDS, RRF_K
 from search.display import play_url
 from search.query import SearchQuery
-from search.service import NamedItem, search_stories, unlisted_people
+from search.service import NamedItem, first_listed, search_stories
 from stories.models import Person
 from stories.transcripts import clock_time
 
@@ -94,7 +94,7 @@ def people_who_know(
             candidate.person.slug,
         ),
     )
-    return _listed(ranked, user, limit)
+    return first_listed(ranked, lambda candidate: candidate.person.slug, user, limit)
 
 
 def question_words(text: str) -> set[str]:
@@ -117,18 +117,6 @@ def _add_strengths(candidates: dict[str, KnowingPerson], text: str, *, bonus: fl
     for candidate in candidates.values():
         if candidate.strengths:
             candidate.score += bonus
-
-
-def _listed(ranked: list[KnowingPerson], user, limit: int) -> list[KnowingPerson]:
-    """The first `limit` people this reader may know of, checked a batch at a time (usually one)."""
-    shown: list[KnowingPerson] = []
-    for start in range(0, len(ranked), limit):
-        batch = ranked[start : start + limit]
-        unlisted = unlisted_people([candidate.person.slug for candidate in batch], user)
-        shown += [candidate for candidate in batch if candidate.person.slug not in unlisted]
-        if len(shown) >= limit:
-            break
-    return shown[:limit]
 
 
 def people_payload(people: list[KnowingPerson]) -> list[dict]:

@@ -357,15 +357,19 @@ def people_named(prefix: str, slugs: list[str], user, limit: int) -> list[Person
         for person in Person.objects.filter(slug__in=slugs).order_by("name").only("pk", "name", "slug")
         if all(any(part.startswith(word) for part in person.name.lower().split()) for word in words)
     ]
-    shown: list[Person] = []
-    for start in range(0, len(named), limit):
-        batch = named[start : start + limit]
-        listed = set(
-            listed_people(Person.objects.filter(pk__in=[p.pk for p in batch]), user).values_list(
-                "pk", flat=True
-            )
-        )
-        shown += [person for person in batch if person.pk in listed]
+    return first_listed(named, lambda person: person.slug, user, limit)
+
+
+def first_listed(items: list, slug_of: Callable[[object], str], user, limit: int) -> list:
+    """The first `limit` of `items` whose person (`slug_of(item)`) this reader may know of.
+
+    Checked a batch of `limit` at a time, one query each: usually one batch is enough.
+    """
+    shown: list = []
+    for start in range(0, len(items), max(limit, 1)):
+        batch = items[start : start + limit]
+        unlisted = unlisted_people([slug_of(item) for item in batch], user)
+        shown += [item for item in batch if slug_of(item) not in unlisted]
         if len(shown) >= limit:
             break
     return shown[:limit]
