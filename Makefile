@@ -21,7 +21,8 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/python manage.py serve --port $(PORT)
 
-# Chromium, espeak-ng and ffmpeg: installed when run as root, otherwise named.
+# Chromium, espeak-ng, ffmpeg and Dovecot (a real IMAP server for the mail tests): installed when
+# run as root, otherwise named.
 system-packages:
 	@scripts/system-packages
 

@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from capture.media_probe import ClipRefused, ProbeResult, probe_clip
-from capture.models import GUIDED_PROMPTS, ClipPart, ClipSubmission, Prompt, SubmissionMode
+from capture.models import GUIDED_PROMPTS, MAX_ORIGIN_LENGTH, ClipPart, ClipSubmission, Prompt, SubmissionMode
 from capture.rate_limit import clip_refusal_reason
 from capture.tasks import enqueue_transcription
 from stories.models import Clip, Visibility
@@ -118,6 +118,7 @@ def create_submission(
     uploads: Mapping[str, UploadedFile],
     consent: bool = False,
     visibility: str = Visibility.STAFF,
+    origin: str = "",
 ) -> ClipSubmission:
     """Store and check every clip, then record the submission and queue its transcription once committed.
 
@@ -157,6 +158,7 @@ def create_submission(
                 mode=mode,
                 consent=consent,
                 visibility=visibility if visibility in Visibility.values else Visibility.STAFF,
+                origin=origin[:MAX_ORIGIN_LENGTH],
             )
             for position, (prompt, item) in enumerate(stored):
                 ClipPart.objects.create(

@@ -14,6 +14,7 @@ from django import forms
 from django.utils import timezone
 
 from capture.images import StoryImageField, megabytes
+from capture.models import MAX_ORIGIN_LENGTH
 from stories.models import OutcomeType, Person, StoryPage, Theme, Visibility
 from stories.params import QueryParams
 from stories.schema import Kind, StoryField, share_form_fields, story_fields
@@ -26,7 +27,6 @@ MIN_STORY_TEXT = 10
 ASKED_KINDS = frozenset({Kind.LINE, Kind.TEXT, Kind.DECIMAL, Kind.DATE, Kind.CHOICE, Kind.FLAG})
 # Kinds of schema field a link to the form may fill in (`/share/?context=…`).
 PREFILLED_KINDS = frozenset({Kind.LINE, Kind.TEXT})
-MAX_ORIGIN_LENGTH = 500
 
 
 def split_names(text: str) -> list[str]:

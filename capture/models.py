@@ -15,6 +15,9 @@ from django.utils import timezone
 
 from stories.visibility import is_editor
 
+# An `origin` passed through the share form or the recorder (capture.signals.story_shared).
+MAX_ORIGIN_LENGTH = 500
+
 
 class SubmissionState(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -72,6 +75,8 @@ class ClipSubmission(models.Model):
     task_id = models.CharField(max_length=64, blank=True, help_text="The latest django-tasks result id.")
     consent = models.BooleanField(default=False)
     visibility = models.CharField(max_length=10, default="staff")
+    # Where the link that opened the recorder came from: announced with the draft, untouched.
+    origin = models.CharField(max_length=MAX_ORIGIN_LENGTH, blank=True)
     transcript = models.TextField(blank=True)
     language = models.CharField(max_length=16, blank=True)
     story = models.OneToOneField(

@@ -24,6 +24,7 @@ from wagtail.models import Workflow
 from capture import media_probe
 from capture.drafting import create_draft_story, save_poster_image, split_free_telling
 from capture.models import ClipPart, ClipSubmission, Prompt, SubmissionMode, SubmissionState
+from capture.signals import story_shared
 from capture.transcribe import hotwords_from_directory, transcribe_audio
 from stories.models import Clip, Source, StoryPage
 from stories.workflow import submit_for_review
@@ -206,6 +207,13 @@ def finish_submission(submission_id: int, claim: str) -> str:
         if submission.story_id is None:
             story = _existing_draft_for(parts) or _make_draft(submission, parts, poster_jpeg)
             submission.story = story
+            if submission.origin:
+                # As the share form does: whoever made the recorder's link hears of the draft.
+                transaction.on_commit(
+                    lambda: story_shared.send(
+                        StoryPage, story=story, user=submission.submitter, origin=submission.origin
+                    )
+                )
         submission.state = SubmissionState.DRAFTED
         submission.progress = 100
         submission.transcript = "\n\n".join(part.transcript for part in parts if part.transcript)

@@ -10,7 +10,8 @@ class QuestionsConfig(AppConfig):
 
     def ready(self):
         # These modules import models, which load only once the app registry is ready.
-        from questions import sections, signals
+        from questions import evidence, sections, signals
 
         signals.connect()
         sections.register()
+        evidence.register()

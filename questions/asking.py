@@ -10,14 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import numpy as np
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from questions.models import Question, QuestionRouting, QuestionStatus, RoutingOptOut
+from questions.answered import with_answers as answered_questions
+from questions.models import (
+    MAX_ANSWER_LENGTH,
+    Answer,
+    Question,
+    QuestionRouting,
+    QuestionSource,
+    QuestionStatus,
+    RoutingOptOut,
+)
 from questions.visibility import visible_questions
-from search.people import Evidence, KnowingPerson, people_who_know
+from search import embeddings
+from search.people import Evidence, KnowingPerson, people_who_know, question_words
 from search.query import SearchQuery
 from search.service import SearchPage, search_stories
 from stories.helpful import has_voted_helpful, toggle_helpful_vote
@@ -28,6 +40,11 @@ STORIES_SUGGESTED = 5
 # The best few results say what a question is about: their approved themes become its themes.
 STORIES_FOR_THEMES = 3
 MAX_STORY_ID = 2**31 - 1
+# Cosine similarity from which an earlier question is shown as "someone asked this". Measured with
+# the bundled model: paraphrases 0.50–0.87, unrelated questions 0.04–0.22.
+SIMILAR_QUESTION_SCORE = 0.45
+SIMILAR_QUESTIONS_SHOWN = 3
+QUESTIONS_FOUND_BY_MEANING = 50
 
 
 class AnswerRefused(Exception):
@@ -51,6 +68,16 @@ class Suggestions:
 
 
 @dataclass
+class SimilarQuestion:
+    """An earlier question close in meaning to one being asked."""
+
+    question: Question
+    score: float
+    story: StoryPage | None = None  # the story that answered it, when this reader may read it
+    accepted: Answer | None = None  # or the written answer its asker accepted
+
+
+@dataclass
 class RoutedPerson:
     """Someone a question was sent to, and the stories of theirs that made them the one to ask."""
 
@@ -69,6 +96,64 @@ def suggest_answers(text: str, user) -> Suggestions:
     return Suggestions(page, people)
 
 
+def questions_about(text: str, user) -> QuerySet[Question]:
+    """Questions this reader may see that contain every word of `text` that says what it is about,
+    or that ask much the same (`similar_questions`): the board's search box."""
+    words = question_words(text)
+    if not words:
+        return visible_questions(user)
+    contains = Q()
+    for word in words:
+        contains &= Q(text__icontains=word)
+    similar = [item.question.pk for item in similar_questions(text, user, limit=QUESTIONS_FOUND_BY_MEANING)]
+    return visible_questions(user).filter(contains | Q(pk__in=similar))
+
+
+def question_embedding(text: str) -> bytes | None:
+    """The question's vector as stored bytes, or None while the model loads (or meaning search is off)."""
+    vector = embeddings.query_vector(text)
+    return None if vector is None else embeddings.to_bytes(vector)
+
+
+def similar_questions(
+    text: str, user, *, limit: int = SIMILAR_QUESTIONS_SHOWN, with_answers: bool = False
+) -> list[SimilarQuestion]:
+    """Open and answered questions this reader may see that ask much the same, closest first.
+
+    `with_answers` also reads what answered each (two queries more): on /ask/ an answered earlier
+    question puts its answer before the search results.
+
+    Exact vectors over every kept question: a library holds thousands of questions, not millions.
+    Questions merged into another are left out (the one they were merged into stands for them).
+    """
+    vector = embeddings.query_vector(text)
+    if vector is None:
+        return []
+    rows = list(
+        visible_questions(user)
+        .filter(status__in=[QuestionStatus.OPEN, QuestionStatus.ANSWERED], merged_into__isnull=True)
+        .exclude(embedding=None)
+        .values_list("pk", "embedding")
+    )
+    if not rows:
+        return []
+    matrix = np.vstack([np.frombuffer(bytes(data), dtype=np.float32) for _, data in rows])
+    scores = matrix @ vector
+    best = [
+        (float(scores[position]), rows[position][0])
+        for position in np.argsort(-scores)[:limit]
+        if scores[position] >= SIMILAR_QUESTION_SCORE
+    ]
+    found = Question.objects.select_related("asker").in_bulk([pk for _, pk in best])
+    similar = [SimilarQuestion(found[pk], score) for score, pk in best if pk in found]
+    if with_answers:
+        for item, answered in zip(
+            similar, answered_questions([item.question for item in similar], user), strict=True
+        ):
+            item.story, item.accepted = answered.story, answered.written_answer
+    return similar
+
+
 def question_themes(text: str, user, *, also: StoryPage | None = None) -> list[Theme]:
     """The approved themes of the top results for `text` (and of the story `also`, when given)."""
     page = search_stories(SearchQuery(text=text, per_page=STORIES_FOR_THEMES, ranking_only=True), user)
@@ -85,6 +170,17 @@ def people_who_are(user) -> QuerySet[Person]:
     if user.email:
         match |= Q(email__iexact=user.email)
     return Person.objects.filter(match)
+
+
+def accounts_that_are(person: Person) -> QuerySet:
+    """The user accounts that are this directory entry: the linked one, or those with its e-mail address.
+
+    The other way round from `people_who_are`, with the same match.
+    """
+    match = Q(pk=person.user_id) if person.user_id else Q(pk__in=[])
+    if person.email:
+        match |= Q(email__iexact=person.email)
+    return get_user_model().objects.filter(match)
 
 
 def readable_story(story_id: int, user) -> StoryPage | None:
@@ -107,6 +203,7 @@ def record_answered_question(text: str, story: StoryPage, user) -> Question:
             status=QuestionStatus.ANSWERED,
             answered_by=story,
             answered_at=timezone.now(),
+            embedding=question_embedding(text),
         )
         question.themes.set(themes)
         if not has_voted_helpful(story, user):
@@ -114,12 +211,22 @@ def record_answered_question(text: str, story: StoryPage, user) -> Question:
     return question
 
 
-def post_question(text: str, user) -> tuple[Question, list[RoutedPerson]]:
-    """Store an open question and route it to the people who know (QUESTIONS_ROUTE_TO at most)."""
+def post_question(
+    text: str, user, *, source: str = QuestionSource.WEB, before_routing=None
+) -> tuple[Question, list[RoutedPerson]]:
+    """Store an open question and route it to the people who know (QUESTIONS_ROUTE_TO at most).
+
+    `before_routing(question)` runs in the same transaction, so what it records is kept only with
+    the question (mail uses it to remember the message it came in).
+    """
     themes = question_themes(text, user)
     with transaction.atomic():
-        question = Question.objects.create(text=text, asker=user)
+        question = Question.objects.create(
+            text=text, asker=user, source=source, embedding=question_embedding(text)
+        )
         question.themes.set(themes)
+        if before_routing is not None:
+            before_routing(question)
         routed = route_question(question, user, limit=settings.QUESTIONS_ROUTE_TO)
     return question, routed
 
@@ -188,6 +295,54 @@ def answer_question(question: Question, story: StoryPage, answerer) -> Question:
         raise AnswerRefused("This question was answered or closed a moment ago.")
     question.refresh_from_db()
     return question
+
+
+def write_answer(question: Question, text: str, author, *, source: str = QuestionSource.WEB) -> Answer:
+    """A colleague's written answer to an open question they may see; the asker may accept it."""
+    text = text.strip()
+    if not text:
+        raise AnswerRefused("Write your answer first.")
+    if len(text) > MAX_ANSWER_LENGTH:
+        raise AnswerRefused(f"Keep your answer under {MAX_ANSWER_LENGTH} characters (it has {len(text)}).")
+    if not visible_questions(author).filter(pk=question.pk).exists():
+        raise AnswerRefused("This question is not one you can see.")
+    if not question.is_open:
+        raise AnswerRefused(f"This question is already {question.get_status_display().lower()}.")
+    return Answer.objects.create(question=question, author=author, text=text, source=source)
+
+
+def may_accept(question: Question, user) -> bool:
+    """The asker (or an editor, for a question whose asker has left) accepts an answer."""
+    if question.asker_id is not None:
+        return question.asker_id == user.pk
+    return is_editor(user)
+
+
+def accept_answer(question: Question, answer: Answer, user) -> Question:
+    """Close the question as answered by this written answer."""
+    if answer.question_id != question.pk:
+        raise AnswerRefused("That answer belongs to another question.")
+    if not may_accept(question, user):
+        raise PermissionError("Only the asker may accept an answer.")
+    with transaction.atomic():
+        updated = Question.objects.filter(pk=question.pk, status=QuestionStatus.OPEN).update(
+            status=QuestionStatus.ANSWERED, answered_at=timezone.now()
+        )
+        if not updated:
+            raise AnswerRefused("This question was answered or closed a moment ago.")
+        Answer.objects.filter(pk=answer.pk).update(accepted=True)
+    question.refresh_from_db()
+    answer.refresh_from_db()
+    return question
+
+
+def toggle_following(question: Question, user) -> bool:
+    """Follow (or stop following) a question; True when `user` now follows it. The asker always hears."""
+    if question.followers.filter(pk=user.pk).exists():
+        question.followers.remove(user)
+        return False
+    question.followers.add(user)
+    return True
 
 
 def may_close(question: Question, user) -> bool:

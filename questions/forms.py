@@ -1,10 +1,10 @@
-"""The ask box and the "answer by pointing to a story" form."""
+"""The ask box, the "answer by pointing to a story" form and the written answer."""
 
 from __future__ import annotations
 
 from django import forms
 
-from questions.models import MAX_QUESTION_LENGTH
+from questions.models import MAX_ANSWER_LENGTH, MAX_QUESTION_LENGTH
 
 MAX_STORY_REFERENCE_LENGTH = 500
 
@@ -44,4 +44,17 @@ class PointToStoryForm(forms.Form):
         max_length=MAX_STORY_REFERENCE_LENGTH,
         help_text="Paste the story’s address (…/stories/its-name/), or its number.",
         error_messages={"required": "Choose a story, or paste the address of one, to answer this question."},
+    )
+
+
+class WrittenAnswerForm(forms.Form):
+    text = forms.CharField(
+        label="Your answer",
+        max_length=MAX_ANSWER_LENGTH,
+        help_text="What you did, who to ask, where to look: your answer is kept on this page for everyone.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={
+            "required": "Write your answer first.",
+            "max_length": f"Keep your answer under {MAX_ANSWER_LENGTH} characters (it has %(show_value)d).",
+        },
     )

@@ -19,19 +19,33 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage as ParsedMessage
 from email.utils import getaddresses, make_msgid, parseaddr
-from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from mailparser_reply.parser import EmailMessage as ReplyText
 
-from questions.asking import RoutedPerson, post_question, suggest_answers
-from questions.models import MAX_QUESTION_LENGTH, Question
-from questions.notifications import absolute_url, notify_routed_people, send_email
+from questions.asking import AnswerRefused, RoutedPerson, post_question, suggest_answers, write_answer
+from questions.models import (
+    MAX_ANSWER_LENGTH,
+    MAX_QUESTION_LENGTH,
+    HandledMail,
+    Question,
+    QuestionRouting,
+    QuestionSource,
+)
+from questions.notifications import (
+    absolute_url,
+    mail_domain,
+    notify_of_written_answer,
+    notify_routed_people,
+    routing_replied_to,
+    send_email,
+)
+from questions.visibility import visible_questions
 from stories.models import Person
 
 # An MTA hands over whatever it accepted; more than this is read and dropped, never kept.
@@ -39,11 +53,10 @@ MAX_MESSAGE_BYTES = 30 * 1024 * 1024
 # The text of a message considered for a question (before quotes and signatures are cut).
 MAX_TEXT_CHARS = 1024 * 1024
 STORIES_IN_REPLY = 5
-# An unknown address is told how to ask at most once a day, whatever it sends.
-REFUSAL_EVERY_SECONDS = 24 * 60 * 60
 # The same message delivered twice (an MTA retry, two aliases) within this time stores one question.
 DUPLICATE_WINDOW_SECONDS = 7 * 24 * 60 * 60
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]
+EMPTY_ANSWER = "Your reply had no words of your own above the quoted e-mail, so nothing was posted."
 
 AUTOMATIC_SENDERS = {"mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply"}
 BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
@@ -61,6 +74,8 @@ class Received(enum.Enum):
     """What became of one e-mail; the value is the line `receive_email` prints."""
 
     STORED = "question stored"
+    ANSWER_STORED = "answer stored"
+    ANSWER_REFUSED = "refused: the question takes no more answers"
     DUPLICATE = "already received: nothing stored twice"
     AUTOMATIC = "ignored: automatic mail (auto-reply, bounce or list)"
     UNKNOWN_SENDER = "refused: the sender is no colleague"
@@ -90,9 +105,11 @@ class Outcome:
 
 
 def receive_message(raw: bytes) -> Outcome:
-    """Store the question in one e-mail from a colleague and answer them; refuse or ignore the rest.
+    """Store the question (or the answer) in one e-mail from a colleague and reply; refuse or ignore the rest.
 
-    A database error propagates: the caller tells the MTA to try again later, and nothing is lost.
+    A reply to a routing e-mail (its In-Reply-To or References name a routing we signed) is an
+    answer to that question; anything else is a new question. A database error propagates: the
+    caller tells the MTA to try again later, and nothing is lost.
     """
     message = email.message_from_bytes(raw[:MAX_MESSAGE_BYTES], policy=email.policy.default)
     if is_automatic(message):
@@ -109,6 +126,9 @@ def receive_message(raw: bytes) -> Outcome:
     if user is None:
         replied = _reply_once_a_day(message, sender, "unknown_sender")
         return Outcome(Received.UNKNOWN_SENDER, sender, replied=replied)
+    routing_id = routing_replied_to([str(message.get(name, "")) for name in ("In-Reply-To", "References")])
+    if routing_id is not None:
+        return receive_answer(message, sender, user, routing_id)
     text = question_text(message)
     if not text:
         replied = _reply_once_a_day(message, sender, "empty")
@@ -116,16 +136,20 @@ def receive_message(raw: bytes) -> Outcome:
     truncated = len(text) > MAX_QUESTION_LENGTH
     if truncated:
         text = text[: MAX_QUESTION_LENGTH - 1].rstrip() + "…"
-
-    duplicate_key = _duplicate_key(message, sender)
-    if not cache.add(duplicate_key, "receiving", DUPLICATE_WINDOW_SECONDS) or _asked_lately(text, user):
+    if _asked_lately(text, user):
         return Outcome(Received.DUPLICATE, sender)
+    key = _duplicate_key(message, sender)
     try:
-        question, routed = post_question(text, user)
-    except BaseException:
-        cache.delete(duplicate_key)  # not stored: a retry must be able to store it
-        raise
-    cache.set(duplicate_key, question.pk, DUPLICATE_WINDOW_SECONDS)
+        question, routed = post_question(
+            text,
+            user,
+            source=QuestionSource.EMAIL,
+            before_routing=lambda question: HandledMail.objects.create(key=key, question=question),
+        )
+    except IntegrityError:
+        # Another process stored this message a moment ago (the key is unique); the question
+        # it was part of was rolled back here.
+        return Outcome(Received.DUPLICATE, sender)
     notify_routed_people(question, routed)
     replied = _send_reply(
         message,
@@ -142,6 +166,42 @@ def receive_message(raw: bytes) -> Outcome:
         },
     )
     return Outcome(Received.STORED, sender, question, routed, replied, truncated)
+
+
+def receive_answer(message: ParsedMessage, sender: str, user, routing_id: int) -> Outcome:
+    """A reply to a routing e-mail: the sender's own words become an answer on the question.
+
+    The sender need not be the person it was routed to (a colleague it was forwarded to may
+    answer), but must be one who may see the question.
+    """
+    routing = QuestionRouting.objects.select_related("question__asker").filter(pk=routing_id).first()
+    question = routing.question if routing is not None else None
+    if question is None or not visible_questions(user).filter(pk=question.pk).exists():
+        replied = _reply_once_a_day(message, sender, "unknown_sender")
+        return Outcome(Received.UNKNOWN_SENDER, sender, replied=replied)
+    text = own_words(body_text(message))
+    context = {"question": question, "question_url": absolute_url(question.get_absolute_url())}
+    if not text:
+        replied = _send_reply(message, sender, "answer_refused", {**context, "reason": EMPTY_ANSWER})
+        return Outcome(Received.EMPTY, sender, question, replied=replied)
+    truncated = len(text) > MAX_ANSWER_LENGTH
+    if truncated:
+        text = text[: MAX_ANSWER_LENGTH - 1].rstrip() + "…"
+    key = _duplicate_key(message, sender)
+    try:
+        with transaction.atomic():
+            HandledMail.objects.create(key=key, question=question)
+            answer = write_answer(question, text, user, source=QuestionSource.EMAIL)
+    except IntegrityError:
+        return Outcome(Received.DUPLICATE, sender, question)
+    except AnswerRefused as refusal:
+        replied = _send_reply(message, sender, "answer_refused", {**context, "reason": refusal.reason})
+        return Outcome(Received.ANSWER_REFUSED, sender, question, replied=replied)
+    notify_of_written_answer(question, answer)
+    replied = _send_reply(
+        message, sender, "answer_received", {**context, "answer": answer, "truncated": truncated}
+    )
+    return Outcome(Received.ANSWER_STORED, sender, question, replied=replied, truncated=truncated)
 
 
 def is_automatic(message: ParsedMessage) -> bool:
@@ -290,7 +350,7 @@ def _duplicate_key(message: ParsedMessage, sender: str) -> str:
     message_id = str(message.get("Message-ID", "")).strip()
     # Without a Message-ID, the same sender sending the same words is the same message.
     identity = message_id or f"{sender}\n{question_text(message)}"
-    return "questions:mail:received:" + hashlib.sha256(identity.encode()).hexdigest()
+    return "received:" + hashlib.sha256(identity.encode()).hexdigest()
 
 
 def _asked_lately(text: str, user) -> bool:
@@ -308,8 +368,13 @@ def _suggested_stories(text: str, user) -> list[dict]:
 
 
 def _reply_once_a_day(message: ParsedMessage, sender: str, template: str) -> bool:
-    key = "questions:mail:refused:" + hashlib.sha256(sender.encode()).hexdigest()
-    if not cache.add(key, True, REFUSAL_EVERY_SECONDS):
+    """Send a refusal unless this address was sent one today (by any process: the key is unique)."""
+    day = timezone.now().date().isoformat()
+    key = f"refused:{day}:" + hashlib.sha256(sender.encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            HandledMail.objects.create(key=key)
+    except IntegrityError:
         return False
     return _send_reply(message, sender, template, {"ask_url": absolute_url(reverse("questions:ask"))})
 
@@ -321,7 +386,7 @@ def _send_reply(message: ParsedMessage, to: str, template: str, context: dict) -
     headers = {
         "Auto-Submitted": "auto-replied",
         "X-Auto-Response-Suppress": "All",
-        "Message-ID": make_msgid("question", domain=_mail_domain()),
+        "Message-ID": make_msgid("question", domain=mail_domain()),
     }
     incoming_id = _single_line(message.get("Message-ID", ""))
     if incoming_id.startswith("<") and incoming_id.endswith(">"):
@@ -334,7 +399,3 @@ def _send_reply(message: ParsedMessage, to: str, template: str, context: dict) -
 
 def _single_line(value) -> str:
     return " ".join(str(value or "").split())
-
-
-def _mail_domain() -> str:
-    return urlsplit(settings.WAGTAILADMIN_BASE_URL).hostname or "localhost"

@@ -14,6 +14,7 @@ from stories.models import Person, StoryPage, Theme
 from stories.visibility import Visibility
 
 MAX_QUESTION_LENGTH = 500
+MAX_ANSWER_LENGTH = 5000
 SHORT_QUESTION_WORDS = 12
 
 
@@ -21,6 +22,11 @@ class QuestionStatus(models.TextChoices):
     OPEN = "open", "Open"
     ANSWERED = "answered", "Answered"
     CLOSED = "closed", "Closed"
+
+
+class QuestionSource(models.TextChoices):
+    WEB = "web", "On the web"
+    EMAIL = "email", "By e-mail"
 
 
 class Question(models.Model):
@@ -43,6 +49,17 @@ class Question(models.Model):
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.STAFF, editable=False
     )
+    source = models.CharField(max_length=10, choices=QuestionSource.choices, default=QuestionSource.WEB)
+    # Colleagues told when the question is answered, besides the asker (those of merged questions too).
+    followers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="followed_questions"
+    )
+    # A question merged into another is closed and points there; its page sends readers on.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_questions"
+    )
+    # The question's sentence embedding (float32 bytes), for catching near-duplicates on the way in.
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -119,3 +136,74 @@ class RoutingOptOut(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} is not sent questions"
+
+
+class Answer(models.Model):
+    """A colleague's written answer, given on the question's page or by replying to its e-mail.
+
+    Seen by whoever may see the question. The asker may accept one: the question is then answered
+    by it (`Question.answered_by` stays empty unless a story answered it).
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="question_answers",
+    )
+    text = models.TextField("the answer", max_length=MAX_ANSWER_LENGTH)
+    source = models.CharField(max_length=10, choices=QuestionSource.choices, default=QuestionSource.WEB)
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return Truncator(" ".join(self.text.split())).words(SHORT_QUESTION_WORDS, truncate="…")
+
+    @property
+    def author_name(self) -> str:
+        if self.author is None:
+            return "A former colleague"
+        return self.author.get_full_name().strip() or self.author.get_username()
+
+
+class HandledMail(models.Model):
+    """A key recording that one piece of mail work was done, shared by every process that takes mail in.
+
+    Keys: a received message (its Message-ID, hashed), so a redelivery stores nothing twice; a
+    refusal sent to an address on a day, so an unknown sender is told at most once a day.
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    question = models.ForeignKey(Question, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class DigestSent(models.Model):
+    """One weekly digest sent (the ISO week, e.g. 2026-W49), so no week is sent twice by two workers."""
+
+    week = models.CharField(max_length=10, unique=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Digest {self.week}"
+
+
+class DigestOptOut(models.Model):
+    """This colleague asked not to get the weekly digest (set from the digest's unsubscribe link)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_opt_out"
+    )
+    opted_out_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} gets no digest"

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from questions.models import Question, QuestionStatus, StoryInAnswer
-from questions.notifications import notify_asker_of_answer
+from questions.notifications import notify_of_story_answer
 from stories.models import StoryPage
 
 ORIGIN_SALT = "questions.story-in-answer"
@@ -33,6 +33,12 @@ def share_form_url(question: Question, user) -> str:
     """Capture's share form with the question as the story's situation, linked back to the question."""
     query = urlencode({"context": question.text, "origin": story_origin(question, user)})
     return f"{reverse('capture:share')}?{query}"
+
+
+def voice_recorder_url(question: Question, user) -> str:
+    """Capture's recorder, showing the question it answers; the draft it makes is linked back to it."""
+    query = urlencode({"context": question.text, "origin": story_origin(question, user)})
+    return f"{reverse('capture:voice')}?{query}"
 
 
 def question_for_origin(origin: str, user) -> Question | None:
@@ -75,6 +81,6 @@ def close_questions_answered_by(story: StoryPage) -> list[Question]:
             question = link.question
             question.refresh_from_db()
             answerer = link.teller or story.owner
-            transaction.on_commit(lambda q=question, a=answerer: notify_asker_of_answer(q, story, a))
+            transaction.on_commit(lambda q=question, a=answerer: notify_of_story_answer(q, story, a))
             closed.append(question)
     return closed

@@ -17,11 +17,19 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from questions import asking
-from questions.forms import AskForm, ChosenStoryForm, PointToStoryForm
-from questions.models import QuestionStatus, RoutingOptOut
-from questions.notifications import notify_asker_of_answer, notify_routed_people, person_for_opt_out_token
-from questions.telling import share_form_url
-from questions.visibility import shown_answer, shown_answers, visible_questions
+from questions.answered import with_answers
+from questions.curation import end_of_merges
+from questions.forms import AskForm, ChosenStoryForm, PointToStoryForm, WrittenAnswerForm
+from questions.models import MAX_QUESTION_LENGTH, QuestionStatus, RoutingOptOut
+from questions.notifications import (
+    notify_of_accepted_answer,
+    notify_of_story_answer,
+    notify_of_written_answer,
+    notify_routed_people,
+    person_for_opt_out_token,
+)
+from questions.telling import share_form_url, voice_recorder_url
+from questions.visibility import shown_answer, visible_questions
 from search.display import shown_result
 from stories.listing import page_links, paginate
 from stories.models import Person, Theme
@@ -42,6 +50,9 @@ def _render_ask(request: HttpRequest, form: AskForm, *, status: int = 200, refus
                 "results": [shown_result(result) for result in suggestions.search.results],
                 "query": suggestions.search.query,
                 "people_who_know": suggestions.people,
+                "similar_questions": asking.similar_questions(
+                    form.cleaned_data["q"], request.user, with_answers=True
+                ),
             }
         )
     return render(request, "questions/ask.html", context, status=status)
@@ -90,12 +101,25 @@ def post_question(request: HttpRequest) -> HttpResponse:
 
 
 def _render_question(
-    request: HttpRequest, question, *, form: PointToStoryForm | None = None, status: int = 200
+    request: HttpRequest,
+    question,
+    *,
+    form: PointToStoryForm | None = None,
+    written_form: WrittenAnswerForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     suggested = asking.suggested_stories(question.text, request.user) if question.is_open else None
+    written = list(question.answers.select_related("author"))
     context = {
         "question": question,
         "answer": shown_answer(question, request.user),
+        "written_answers": written,
+        "accepted_answer": next((answer for answer in written if answer.accepted), None),
+        "may_accept": question.is_open and asking.may_accept(question, request.user),
+        "written_form": written_form or WrittenAnswerForm(),
+        "following": question.followers.filter(pk=request.user.pk).exists(),
+        "is_asker": question.asker_id == request.user.pk,
+        "voice_url": voice_recorder_url(question, request.user) if question.is_open else "",
         "routings": question.routings.select_related("person"),
         "suggested": suggested,
         "results": [shown_result(result) for result in suggested.results] if suggested else [],
@@ -115,7 +139,62 @@ def _question_or_404(request: HttpRequest, question_id: int):
 @login_required
 @require_GET
 def question_detail(request: HttpRequest, question_id: int) -> HttpResponse:
-    return _render_question(request, _question_or_404(request, question_id))
+    question = _question_or_404(request, question_id)
+    if question.merged_into_id is not None:
+        target = end_of_merges(question)
+        if target.pk != question.pk:
+            messages.info(request, "That question was merged into this one: its answers are here.")
+            return redirect(target)
+    return _render_question(request, question)
+
+
+@login_required
+@require_POST
+def write_answer(request: HttpRequest, question_id: int) -> HttpResponse:
+    """A written answer: posted on the page, and the asker and followers are told."""
+    question = _question_or_404(request, question_id)
+    form = WrittenAnswerForm(request.POST)
+    if not form.is_valid():
+        return _render_question(request, question, written_form=form, status=400)
+    try:
+        answer = asking.write_answer(question, form.cleaned_data["text"], request.user)
+    except asking.AnswerRefused as refusal:
+        form.add_error("text", refusal.reason)
+        return _render_question(request, question, written_form=form, status=400)
+    notify_of_written_answer(question, answer)
+    messages.success(request, "Thank you: your answer is posted.")
+    return redirect(f"{question.get_absolute_url()}#answer-{answer.pk}")
+
+
+@login_required
+@require_POST
+def accept_answer(request: HttpRequest, question_id: int, answer_id: int) -> HttpResponse:
+    """The asker says a written answer answers it: the question is kept as answered."""
+    question = _question_or_404(request, question_id)
+    answer = get_object_or_404(question.answers, pk=answer_id)
+    try:
+        asking.accept_answer(question, answer, request.user)
+    except PermissionError as error:
+        raise PermissionDenied(str(error)) from error
+    except asking.AnswerRefused as refusal:
+        messages.error(request, refusal.reason)
+        return redirect(question)
+    notify_of_accepted_answer(question, answer)
+    messages.success(
+        request, f"Thank you: the question is kept as answered by {answer.author_name}’s answer."
+    )
+    return redirect(question)
+
+
+@login_required
+@require_POST
+def follow_question(request: HttpRequest, question_id: int) -> HttpResponse:
+    question = _question_or_404(request, question_id)
+    if asking.toggle_following(question, request.user):
+        messages.success(request, "You are told by e-mail when this question is answered.")
+    else:
+        messages.info(request, "You no longer follow this question.")
+    return redirect(question)
 
 
 @login_required
@@ -132,7 +211,7 @@ def answer_question(request: HttpRequest, question_id: int) -> HttpResponse:
     except asking.AnswerRefused as refusal:
         form.add_error("story", refusal.reason)
         return _render_question(request, question, form=form, status=400)
-    notify_asker_of_answer(question, story, request.user)
+    notify_of_story_answer(question, story, request.user)
     messages.success(request, f"Thank you: the question is answered by “{story.title}”.")
     return redirect(question)
 
@@ -172,22 +251,25 @@ def board(request: HttpRequest) -> HttpResponse:
     status = params.choice("status", BOARD_TABS, default=QuestionStatus.OPEN)
     theme_slug = params.text("theme")
     theme = Theme.objects.filter(slug=theme_slug, is_approved=True).first() if theme_slug else None
-    questions = visible_questions(request.user).filter(status=status)
+    search_text = params.text("q", max_length=MAX_QUESTION_LENGTH).strip()
+    questions = (
+        asking.questions_about(search_text, request.user) if search_text else visible_questions(request.user)
+    ).filter(status=status)
     if theme_slug:
         questions = questions.filter(themes=theme) if theme else questions.none()
     page_obj = paginate(
         questions.select_related("asker").prefetch_related("themes"), request, per_page=QUESTIONS_PER_PAGE
     )
-    answers = shown_answers(page_obj.object_list, request.user)
     context = {
         "tabs": [{"status": tab, "label": tab.label, "current": tab == status} for tab in BOARD_TABS],
         "status": QuestionStatus(status),
         "theme_slug": theme_slug,
+        "search_text": search_text,
         "theme": theme,
         "themes": Theme.objects.filter(is_approved=True, questions__isnull=False).distinct(),
         "page_obj": page_obj,
         "page_links": page_links(page_obj),
-        "rows": [{"question": question, "answer": answers.get(question.pk)} for question in page_obj],
+        "rows": with_answers(page_obj.object_list, request.user),
     }
     return render(request, "questions/board.html", context)
 

@@ -2,12 +2,14 @@
 
 People are ranked from the same hybrid search a reader runs, so visibility is the search's own:
 a story this reader may not see is never a result, so it is never evidence, and nobody is named
-from it.
+from it. Apps above search add evidence it cannot see itself through `provide_evidence`
+(questions: accepted answers to questions like this one); each source applies the same rule.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.urls import reverse
@@ -21,8 +23,10 @@ from stories.transcripts import clock_time
 
 TOLD = "told"
 HELPED = "helped"
-# What a story is worth to each person in it, times its reciprocal rank: a teller counts fully, a helper half.
-ROLE_WEIGHTS = {TOLD: 1.0, HELPED: 0.5}
+ANSWERED = "answered"
+# What a story is worth to each person in it, times its reciprocal rank: a teller counts fully, a
+# helper half; an accepted answer to a question like this one counts as telling a story.
+ROLE_WEIGHTS = {TOLD: 1.0, HELPED: 0.5, ANSWERED: 1.0}
 STORIES_CONSIDERED = 30
 PEOPLE_SHOWN = 5
 WORD = re.compile(r"\w+")
@@ -59,6 +63,22 @@ class KnowingPerson:
         return reverse("stories:person", args=[self.person.slug])
 
 
+# (text, user) -> [(person, evidence)]: evidence from outside the story index, ranked by the source.
+EvidenceSource = Callable[[str, object], list[tuple[NamedItem, "Evidence"]]]
+_evidence_sources: dict[str, EvidenceSource] = {}
+
+
+def provide_evidence(name: str, source: EvidenceSource | None) -> None:
+    """Register `source(text, user)` as more evidence for Who knows about this?; None removes it.
+
+    A source returns only what `user` may see, and must cost no query for an anonymous reader.
+    """
+    if source is None:
+        _evidence_sources.pop(name, None)
+    else:
+        _evidence_sources[name] = source
+
+
 def people_who_know(
     text: str, user, *, stories: int = STORIES_CONSIDERED, limit: int = PEOPLE_SHOWN
 ) -> list[KnowingPerson]:
@@ -85,6 +105,11 @@ def people_who_know(
             candidate = candidates.setdefault(slug, KnowingPerson(person))
             candidate.score += ROLE_WEIGHTS[role] / (RRF_K + rank)
             candidate.evidence.append(Evidence(story.title, story.url, role, rank, moment))
+    for source in _evidence_sources.values():
+        for person, evidence in source(text, user):
+            candidate = candidates.setdefault(person.slug, KnowingPerson(person))
+            candidate.score += ROLE_WEIGHTS[evidence.role] / (RRF_K + evidence.rank)
+            candidate.evidence.append(evidence)
     _add_strengths(candidates, text, bonus=ROLE_WEIGHTS[HELPED] / (RRF_K + stories))
     ranked = sorted(
         candidates.values(),

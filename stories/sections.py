@@ -7,8 +7,10 @@ returns a `Section`, or None when it has nothing for this reader. A builder must
 database when the request alone says it has nothing to show (an anonymous reader, say): story
 pages keep a fixed query count.
 
-The places: "story_page" (objects: `story`, beside the story's aside) and "my_stories"
-(no objects, above the signed-in teller's own stories on /share/mine/).
+The places: "story_page" (objects: `story`, beside the story's aside), "my_stories"
+(no objects, above the signed-in teller's own stories on /share/mine/), "person_page"
+(objects: `person`, after the stories they told and helped in on /people/<slug>/) and
+"search_page" (objects: `query`, the `search.query.SearchQuery`, above the results on /search/).
 """
 
 from __future__ import annotations

@@ -203,12 +203,25 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "storybank@localhost")
+# With EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend: one file per e-mail here.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "sent-mail"))
 WAGTAILADMIN_NOTIFICATION_FROM_EMAIL = DEFAULT_FROM_EMAIL
 
 # Questions: a posted question is e-mailed to at most this many of the people who know (0: none).
 QUESTIONS_ROUTE_TO = env_int("QUESTIONS_ROUTE_TO", 3, minimum=0)
 # Questions by e-mail are taken only from these domains (empty: any domain a colleague's account is at).
 QUESTIONS_ALLOWED_DOMAINS = env_list("QUESTIONS_ALLOWED_DOMAINS", [])
+# The library's own address: questions are sent to it, and replies to its e-mails come back to it.
+QUESTIONS_EMAIL_ADDRESS = env_str("QUESTIONS_EMAIL_ADDRESS", DEFAULT_FROM_EMAIL)
+# The local SMTP listener `make run` starts (host:port; empty: none). Local use only: no TLS, no auth.
+QUESTIONS_SMTP_LISTEN = env_str("QUESTIONS_SMTP_LISTEN", "127.0.0.1:2525")
+# An IMAP mailbox the worker polls for questions (imaps://user:password@host:993/INBOX; empty: none).
+QUESTIONS_IMAP_URL = env_url("QUESTIONS_IMAP_URL", schemes=("imaps", "imap"))
+QUESTIONS_IMAP_PROCESSED_FOLDER = env_str("QUESTIONS_IMAP_PROCESSED_FOLDER", "Processed")
+QUESTIONS_IMAP_POLL_SECONDS = env_int("QUESTIONS_IMAP_POLL_SECONDS", 60, minimum=5)
+# The weekly digest of answered and open questions: the weekday (0 = Monday) and hour it is sent.
+QUESTIONS_DIGEST_WEEKDAY = env_int("QUESTIONS_DIGEST_WEEKDAY", 0, minimum=0, maximum=6)
+QUESTIONS_DIGEST_HOUR = env_int("QUESTIONS_DIGEST_HOUR", 8, minimum=0, maximum=23)
 
 # Security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1.
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
@@ -247,6 +260,8 @@ LOGGING = {
         # One line per task state change drowns everything else; failures still show.
         "django_tasks": {"level": env_str("TASKS_LOG_LEVEL", "WARNING")},
         "django_tasks_db": {"level": env_str("TASKS_LOG_LEVEL", "WARNING")},
+        # aiosmtpd (the local mail listener) logs every command of every session at INFO.
+        "mail.log": {"level": "WARNING"},
     },
 }
 
@@ -259,6 +274,8 @@ STORYBANK_HOUSEKEEPING = [
     "capture.recovery.requeue_stale_submissions",
     "search.sync.apply_pending_updates",
     "search.sync.embed_waiting_stories",
+    "questions.imap.poll_when_due",
+    "questions.digest.send_when_due",
 ]
 STORYBANK_WORKER_STARTUP = ["capture.transcribe.warm_up"]
 

@@ -9,6 +9,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from operations import views as operations_views
+from questions import api as questions_api
 from stories.api import api_router
 from stories.permissions import editors_only_report_urls
 
@@ -32,10 +33,13 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v2/", api_router.urls),
+    path("api/questions/", questions_api.question_list, name="questions_api"),
+    path("api/questions/<int:question_id>/", questions_api.question_detail, name="question_api"),
     path("share/", include("capture.urls")),
     path("", include("search.urls")),
     path("", include("stories.urls")),
     path("", include("operations.urls")),
+    path("", include("questions.feed_urls")),
     path("", include("questions.urls")),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("", include(wagtail_urls)),

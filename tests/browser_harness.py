@@ -62,6 +62,7 @@ class LiveStorybank:
     base_url: str
     env: dict
     directory: Path
+    smtp_port: int = 0
     process: subprocess.Popen | None = None
     log_path: Path = field(default=None)
 
@@ -104,6 +105,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout: 
 def live_storybank(tmp_path_factory) -> LiveStorybank:
     directory = tmp_path_factory.mktemp("live-storybank")
     port = free_port()
+    smtp_port = free_port()
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("ELASTICSEARCH_", "DJANGO_", "DATABASE_URL"))
     }
@@ -122,8 +124,14 @@ def live_storybank(tmp_path_factory) -> LiveStorybank:
         WORKER_HEARTBEAT_SECONDS="1",
         SITE_URL=f"http://127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
+        # Mail in through the local listener; mail out kept as files the tests read.
+        QUESTIONS_SMTP_LISTEN=f"127.0.0.1:{smtp_port}",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(directory / "sent-mail"),
     )
-    live = LiveStorybank(base_url=f"http://127.0.0.1:{port}", env=env, directory=directory)
+    live = LiveStorybank(
+        base_url=f"http://127.0.0.1:{port}", env=env, directory=directory, smtp_port=smtp_port
+    )
     live.manage("setup_storybank", timeout=600)
     live.log_path = directory / "server.log"
     log = live.log_path.open("w")

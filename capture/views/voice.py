@@ -12,12 +12,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from capture.clip_intake import create_submission, upload_field_name
 from capture.media_probe import ClipRefused, format_duration
-from capture.models import GUIDED_PROMPTS, ClipSubmission, Prompt, SubmissionMode
+from capture.models import GUIDED_PROMPTS, MAX_ORIGIN_LENGTH, ClipSubmission, Prompt, SubmissionMode
 from capture.rate_limit import clip_refusal_reason, queued_clip_limit_message, queued_clip_limit_reached
 from capture.tasks import retry_submission
 from stories.middleware import wants_json
 from stories.models import Visibility
+from stories.params import QueryParams
 from stories.visibility import is_editor
+
+# What the recorder's link says the clip answers (a colleague's question), shown above the recorder.
+MAX_ANSWERING_LENGTH = 500
 
 PROMPT_HINTS = {
     Prompt.CONTEXT: "Where were you, what were you trying to do, and what was in the way?",
@@ -54,7 +58,12 @@ def _refuse(
     return render(
         request,
         "capture/voice.html",
-        _voice_context(error=message, error_field=field, posted=posted or {}),
+        _voice_context(
+            error=message,
+            error_field=field,
+            posted=posted or {},
+            origin=request.POST.get("origin", "")[:MAX_ORIGIN_LENGTH],
+        ),
         status=status,
     )
 
@@ -64,10 +73,16 @@ def _refuse(
 def voice_share(request: HttpRequest) -> HttpResponse:
     """GET: the recorder and upload form. POST: accept the clip(s) and lead to the status page."""
     if request.method == "GET":
+        link = QueryParams(request.GET)
         return render(
             request,
             "capture/voice.html",
-            _voice_context(posted={}, limit_notice=clip_refusal_reason(request.user)),
+            _voice_context(
+                posted={},
+                limit_notice=clip_refusal_reason(request.user),
+                origin=link.text("origin", max_length=MAX_ORIGIN_LENGTH),
+                answering=link.text("context", max_length=MAX_ANSWERING_LENGTH),
+            ),
         )
     # The body's size was checked before it was read (operations.upload_limits).
     mode = request.POST.get("mode", SubmissionMode.FREE)
@@ -87,6 +102,7 @@ def voice_share(request: HttpRequest) -> HttpResponse:
             uploads=uploads,
             consent=posted["consent"],
             visibility=posted["visibility"] or Visibility.STAFF,
+            origin=request.POST.get("origin", ""),
         )
     except ClipRefused as refusal:
         return _refuse(request, refusal.message, refusal.status, field=refusal.field, posted=posted)

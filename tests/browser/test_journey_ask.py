@@ -54,7 +54,7 @@ def test_colleague_asks_from_home_closes_one_question_with_a_story_and_posts_ano
     page.goto("/questions/")  # the board shows each question's opening words, linked to its page
     expect(page.get_by_role("link", name="Open")).to_have_attribute("aria-current", "page")
     expect(page.locator(f'main a[href="{urlsplit(posted_url).path}"]')).to_contain_text(UNANSWERED[:30])
-    page.get_by_role("link", name="Answered").click()
+    page.get_by_role("link", name="Answered", exact=True).click()
     expect(page.locator(f'main a[href="{urlsplit(answered_url).path}"]')).to_contain_text(ANSWERED[:30])
     expect(page.locator("main")).not_to_contain_text(UNANSWERED[:30])
     snap(page, artifacts, "questions-board")

@@ -39,6 +39,12 @@ def test_number_below_minimum_is_refused(monkeypatch):
         env.env_int("MAX_CLIP_SECONDS", 600, minimum=1)
 
 
+def test_number_above_maximum_is_refused(monkeypatch):
+    monkeypatch.setenv("QUESTIONS_DIGEST_HOUR", "24")
+    with pytest.raises(ImproperlyConfigured, match="QUESTIONS_DIGEST_HOUR=24 must be at most 23"):
+        env.env_int("QUESTIONS_DIGEST_HOUR", 8, minimum=0, maximum=23)
+
+
 def test_non_number_is_refused(monkeypatch):
     monkeypatch.setenv("PORT", "eighty")
     with pytest.raises(ImproperlyConfigured, match="PORT='eighty' is not a whole number"):

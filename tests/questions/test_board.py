@@ -41,7 +41,7 @@ def board_questions(asker):
 
 
 def listed(response) -> list[str]:
-    return [row["question"].text for row in response.context["rows"]]
+    return [row.question.text for row in response.context["rows"]]
 
 
 def test_the_open_tab_lists_open_questions_newest_first(asker_client, board_questions):

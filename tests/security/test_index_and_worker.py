@@ -240,6 +240,7 @@ def _site_env(tmp_path: Path) -> dict:
         SEARCH_INDEX_DIR=str(tmp_path / "search-index"),
         WORKER_HEARTBEAT_SECONDS="1",
         WORKER_STALE_SECONDS="5",
+        QUESTIONS_SMTP_LISTEN="",  # these tests are about the web server and the worker
     )
     return env
 

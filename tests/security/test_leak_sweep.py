@@ -16,9 +16,10 @@ from wagtail.images import get_image_model
 from wagtail.models import ReferenceIndex
 from wagtail.rich_text import RichText
 
+from questions.feeds import answered_feed_url
 from questions.models import Question, QuestionStatus
 from search.sync import apply_pending_updates
-from stories.models import Clip, TranscriptSegment, Visibility
+from stories.models import Clip, Theme, TranscriptSegment, Visibility
 from tests.factories import PersonFactory, StoryPageFactory, ThemeFactory, make_storyteller
 
 pytestmark = pytest.mark.django_db
@@ -85,12 +86,13 @@ def library_with_secrets(settings):
     hidden["withdrawn"][0].unpublish()
     # A question answered by each hidden story, as if answered while the story could be read.
     for story, word, *_ in hidden.values():
-        Question.objects.create(
+        question = Question.objects.create(
             text=f"Has anyone dealt with {word} before?",
             asker=alice,
             status=QuestionStatus.ANSWERED,
             answered_by=story,
         )
+        question.themes.add(theme)
     return {"alice": alice, "control": control, "hidden": hidden}
 
 
@@ -119,8 +121,16 @@ def body_of(response) -> bytes:
     return response.content
 
 
-def routes_for(story, document, helper) -> list[str]:
+def routes_for(story, document, helper, reader=None) -> list[str]:
+    answered = list(Question.objects.filter(answered_by=story).values_list("pk", flat=True))
+    # A signed-in reader's own feeds of answered questions (their address carries a key for them).
+    feeds = (
+        [answered_feed_url(reader), answered_feed_url(reader, Theme.objects.get(slug="secret-keeping"))]
+        if reader
+        else []
+    )
     return [
+        *feeds,
         f"/people/{helper.slug}/",
         f"/feeds/people/{helper.slug}/",
         f"/search/?person={helper.slug}",
@@ -151,17 +161,18 @@ def routes_for(story, document, helper) -> list[str]:
         "/ask/?q={word}",
         "/questions/",
         "/questions/?status=answered",
-        *[
-            f"/questions/{pk}/"
-            for pk in Question.objects.filter(answered_by=story).values_list("pk", flat=True)
-        ],
+        *[f"/questions/{pk}/" for pk in answered],
+        "/api/questions/",
+        "/api/questions/?status=answered",
+        "/api/questions/?theme=secret-keeping",
+        *[f"/api/questions/{pk}/" for pk in answered],
     ]
 
 
-def assert_nothing_leaks(client, hidden_entry):
+def assert_nothing_leaks(client, hidden_entry, reader=None):
     story, word, files, document, helper = hidden_entry
     secrets = [content for _name, content in files.values()]
-    for route in routes_for(story, document, helper):
+    for route in routes_for(story, document, helper, reader):
         url = route.format(word=word)
         response = client.get(url)
         assert response.status_code < 500, url
@@ -187,8 +198,9 @@ def test_anonymous_readers_get_no_byte_or_word_of_a_hidden_story(client, library
 
 @pytest.mark.parametrize("kind", ["draft", "withdrawn"])
 def test_another_storyteller_gets_none_of_a_tellers_unpublished_story(client, library_with_secrets, kind):
-    client.force_login(make_storyteller("bob"))
-    assert_nothing_leaks(client, library_with_secrets["hidden"][kind])
+    bob = make_storyteller("bob")
+    client.force_login(bob)
+    assert_nothing_leaks(client, library_with_secrets["hidden"][kind], reader=bob)
 
 
 def test_the_teller_still_gets_their_own_draft_files(client, library_with_secrets):

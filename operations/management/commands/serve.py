@@ -1,11 +1,12 @@
-"""Start the web server and the background worker together; one Ctrl-C stops both.
+"""Start the web server, the background worker and the local mail listener; one Ctrl-C stops all.
 
 The web server is what people reach, so a worker that dies (even killed with SIGKILL) never takes
 it down: the worker is started again after a pause that doubles while it keeps dying, from
 RESTART_DELAY_SECONDS up to MAX_RESTART_DELAY_SECONDS, and is back to the shortest pause once a
 worker has stayed up for HEALTHY_RUN_SECONDS. Queued work survives (the queue is in the
-database) and the new worker re-queues what the dead one left. Only the web server's exit stops
-everything.
+database) and the new worker re-queues what the dead one left. The mail listener
+(`manage.py listen_email`, when QUESTIONS_SMTP_LISTEN is set) is kept running the same way. Only
+the web server's exit stops everything.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -32,10 +34,11 @@ def restart_delay(consecutive_deaths: int) -> float:
     return min(RESTART_DELAY_SECONDS * 2 ** max(consecutive_deaths - 1, 0), MAX_RESTART_DELAY_SECONDS)
 
 
-class WorkerSupervisor:
-    """Keeps one worker process running: starts it, notices it died, starts it again after a back-off."""
+class ChildSupervisor:
+    """Keeps one child process running: starts it, notices it died, starts it again after a back-off."""
 
-    def __init__(self, command: list[str], write):
+    def __init__(self, name: str, command: list[str], write):
+        self.name = name
         self.command = command
         self.write = write
         self.process: subprocess.Popen | None = None
@@ -46,10 +49,10 @@ class WorkerSupervisor:
     def start(self) -> None:
         self.process = subprocess.Popen(self.command)
         self.started_at = time.monotonic()
-        self.write(f"Started the worker (pid {self.process.pid}).")
+        self.write(f"Started the {self.name} (pid {self.process.pid}).")
 
     def check(self) -> None:
-        """Called every poll: restart a dead worker once its back-off has passed."""
+        """Called every poll: restart a dead child once its back-off has passed."""
         now = time.monotonic()
         if self.process is None:
             if now >= self.next_start_at:
@@ -63,7 +66,7 @@ class WorkerSupervisor:
         delay = restart_delay(self.consecutive_deaths)
         how = f"was killed by signal {-code}" if code < 0 else f"exited with {code}"
         self.write(
-            f"The worker (pid {self.process.pid}) {how} after {lived:.0f}s; "
+            f"The {self.name} (pid {self.process.pid}) {how} after {lived:.0f}s; "
             f"starting a new one in {delay:.0f}s. The web server keeps serving."
         )
         self.process = None
@@ -71,7 +74,7 @@ class WorkerSupervisor:
 
 
 class Command(BaseCommand):
-    help = "Run gunicorn on 0.0.0.0:$PORT and the task worker, supervised together."
+    help = "Run gunicorn on 0.0.0.0:$PORT, the task worker and the local mail listener, supervised together."
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=settings.PORT)
@@ -84,6 +87,13 @@ class Command(BaseCommand):
             return "from STORYBANK_ADMIN_USER / STORYBANK_STAFF_USER"
         names = ", ".join(f"{role} '{username}'" for role, (username, _) in accounts.items())
         return f"{names} (passwords in {path})"
+
+    def mail_line(self) -> str:
+        """The banner's line on the mail listener; empty when QUESTIONS_SMTP_LISTEN is off."""
+        if not settings.QUESTIONS_SMTP_LISTEN:
+            return ""
+        address = parseaddr(settings.QUESTIONS_EMAIL_ADDRESS)[1]
+        return f"  Mail:   smtp://{settings.QUESTIONS_SMTP_LISTEN} — send questions to {address}\n"
 
     def say(self, message: str) -> None:
         self.stdout.write(message)
@@ -109,20 +119,26 @@ class Command(BaseCommand):
             "-",
         ]
         web = subprocess.Popen(web_command)
-        worker = WorkerSupervisor([python, "manage.py", "run_worker"], self.say)
-        worker.start()
+        children = [ChildSupervisor("worker", [python, "manage.py", "run_worker"], self.say)]
+        if settings.QUESTIONS_SMTP_LISTEN:
+            children.append(ChildSupervisor("mail listener", [python, "manage.py", "listen_email"], self.say))
+        for child in children:
+            child.start()
         base = f"http://localhost:{port}"
+        what_runs = "web, worker and mail listener" if len(children) > 1 else "web and worker"
         self.say(
             self.style.SUCCESS(
-                "\nStorybank is running (web and worker). Press Ctrl-C to stop both.\n"
+                f"\nStorybank is running ({what_runs}). Press Ctrl-C to stop them all.\n"
                 f"  Site:   {base}/\n  Admin:  {base}/admin/\n  Share:  {base}/share/\n"
                 f"  Health: {base}/healthz\n"
+                f"{self.mail_line()}"
                 f"  Accounts: {self.account_summary()}\n"
             )
         )
 
         def stop(*_):
-            running = [process for process in (web, worker.process) if process and process.poll() is None]
+            processes = [web, *(child.process for child in children)]
+            running = [process for process in processes if process and process.poll() is None]
             for process in running:
                 process.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 15
@@ -140,5 +156,6 @@ class Command(BaseCommand):
                 self.stderr.write(f"The web server exited with {code}; stopping.")
                 stop()
                 sys.exit(code or 1)
-            worker.check()
+            for child in children:
+                child.check()
             time.sleep(POLL_SECONDS)

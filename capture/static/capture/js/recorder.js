@@ -225,6 +225,8 @@ class RecorderPage {
     if (consent.checked) body.append("consent", "1");
     const visibility = this.root.querySelector('[data-option="visibility"]:checked');
     if (visibility) body.append("visibility", visibility.value);
+    // A link from a colleague's question: the draft is announced as answering it.
+    if (this.root.dataset.origin) body.append("origin", this.root.dataset.origin);
     this.activeRecorders().forEach((recorder) => {
       body.append(recorder.field, recorder.blob, `recording-${recorder.field}.${recorder.extension}`);
     });
