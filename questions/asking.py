@@ -29,6 +29,7 @@ from questions.models import (
 )
 from questions.visibility import visible_questions
 from search import embeddings
+from search.boosts import move_first
 from search.people import Evidence, KnowingPerson, people_who_know, question_words
 from search.query import SearchQuery
 from search.service import SearchPage, search_stories
@@ -57,10 +58,12 @@ class AnswerRefused(Exception):
 
 @dataclass
 class Suggestions:
-    """What the library already knows about a question: the best stories and the people who know."""
+    """What the library already knows about a question: the best stories, the people who know, and
+    earlier questions like it with what answered them."""
 
     search: SearchPage
     people: list[KnowingPerson] = field(default_factory=list)
+    similar: list[SimilarQuestion] = field(default_factory=list)
 
     @property
     def unavailable(self) -> bool:
@@ -90,10 +93,16 @@ def suggested_stories(text: str, user, *, limit: int = STORIES_SUGGESTED) -> Sea
 
 
 def suggest_answers(text: str, user) -> Suggestions:
-    """The stories that best answer `text` for this reader, and the people behind them."""
+    """The stories that best answer `text` for this reader, and the people behind them.
+
+    A story that answered a question much like this one (`similar_questions`) is moved to the top
+    of the stories, closest question first: the library has already seen it answer this.
+    """
     page = suggested_stories(text, user)
     people = [] if page.unavailable else people_who_know(text, user)
-    return Suggestions(page, people)
+    similar = similar_questions(text, user, with_answers=True)
+    proven = [item.story.pk for item in similar if item.story is not None]
+    return Suggestions(move_first(page, proven), people, similar)
 
 
 def questions_about(text: str, user) -> QuerySet[Question]:
@@ -311,8 +320,13 @@ def write_answer(question: Question, text: str, author, *, source: str = Questio
     return Answer.objects.create(question=question, author=author, text=text, source=source)
 
 
-def may_accept(question: Question, user) -> bool:
-    """The asker (or an editor, for a question whose asker has left) accepts an answer."""
+def may_accept(question: Question, user, answer: Answer | None = None) -> bool:
+    """The asker (or an editor, for a question whose asker has left) accepts an answer, never their own.
+
+    Accepting counts as evidence of knowing (`questions.evidence`): nobody vouches for themselves.
+    """
+    if answer is not None and answer.author_id == user.pk:
+        return False
     if question.asker_id is not None:
         return question.asker_id == user.pk
     return is_editor(user)
@@ -322,8 +336,8 @@ def accept_answer(question: Question, answer: Answer, user) -> Question:
     """Close the question as answered by this written answer."""
     if answer.question_id != question.pk:
         raise AnswerRefused("That answer belongs to another question.")
-    if not may_accept(question, user):
-        raise PermissionError("Only the asker may accept an answer.")
+    if not may_accept(question, user, answer):
+        raise PermissionError("Only the asker may accept an answer, and not one of their own.")
     with transaction.atomic():
         updated = Question.objects.filter(pk=question.pk, status=QuestionStatus.OPEN).update(
             status=QuestionStatus.ANSWERED, answered_at=timezone.now()

@@ -1,14 +1,16 @@
-"""What questions add to Who knows about this?: accepted answers to questions like the one asked.
+"""What answered questions teach search: who knows, and which stories answer questions like this one.
 
-Registered in `search.people` at start-up. A person whose written answer was accepted on a
-similar question is evidence of knowing, as a story they told would be. The questions are the
-reader's own `visible_questions`, so an anonymous reader gets nothing (and no query is made).
+Registered at start-up in `search.people` (a person whose written answer was accepted on a similar
+question is evidence of knowing, as a story they told would be) and `search.boosts` (the stories
+that answered similar questions come first on /search/). The questions are the reader's own
+`visible_questions`, so an anonymous reader gets nothing (and no query is made).
 """
 
 from __future__ import annotations
 
 from questions.asking import people_who_are, similar_questions
 from questions.models import Answer, QuestionStatus
+from search.boosts import provide_boost
 from search.people import ANSWERED, Evidence, provide_evidence
 from search.service import NamedItem
 from stories.visibility import is_signed_in
@@ -27,7 +29,7 @@ def accepted_answers_to_similar_questions(text: str, user) -> list[tuple[NamedIt
     if not similar:
         return []
     accepted = Answer.objects.filter(
-        question__in=similar, accepted=True, author__isnull=False
+        question__in=similar, accepted=True, author__is_active=True
     ).select_related("author")
     by_question = {answer.question_id: answer for answer in accepted}
     found = []
@@ -46,5 +48,15 @@ def accepted_answers_to_similar_questions(text: str, user) -> list[tuple[NamedIt
     return found
 
 
+def stories_that_answered_similar_questions(text: str, user) -> list[int]:
+    """The stories this reader may read that answered questions much like `text`, closest first (for /search/)."""
+    if not is_signed_in(user):
+        return []
+    return [
+        item.story.pk for item in similar_questions(text, user, with_answers=True) if item.story is not None
+    ]
+
+
 def register() -> None:
     provide_evidence("accepted_answers", accepted_answers_to_similar_questions)
+    provide_boost("answered_questions", stories_that_answered_similar_questions)

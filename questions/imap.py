@@ -18,13 +18,14 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError
 
-from questions.mail import MAX_MESSAGE_BYTES, Outcome, receive_message
+from questions.mail import DATABASE_OUTAGES, MAX_MESSAGE_BYTES, Outcome, Received, receive_message
 from storybank.redaction import redact_credentials
 
 DEFAULT_PORTS = {"imaps": 993, "imap": 143}
 CONNECT_TIMEOUT_SECONDS = 30
+# A message that cannot be read (not the database being away) is moved here for a person to look at.
+FAILED_FOLDER = "Failed"
 # What a round can fail on besides the database: the network, TLS, and the server's refusals.
 CONNECTION_ERRORS = (OSError, imaplib.IMAP4.error)
 
@@ -68,6 +69,7 @@ def poll_mailbox(url: str | None = None, *, ssl_context: ssl.SSLContext | None =
     """
     address = MailboxAddress.from_url(url or settings.QUESTIONS_IMAP_URL or "")
     processed = _quoted(settings.QUESTIONS_IMAP_PROCESSED_FOLDER)
+    failed = _quoted(FAILED_FOLDER)
     outcomes = []
     with _session(address, ssl_context or ssl.create_default_context()) as imap:
         _checked(imap.select(_quoted(address.mailbox)), f"select {address.mailbox}")
@@ -80,7 +82,17 @@ def poll_mailbox(url: str | None = None, *, ssl_context: ssl.SSLContext | None =
             raw = _message_bytes(imap, uid)
             if raw is None:
                 continue  # gone since the search: another poller took it
-            outcome = receive_message(raw)
+            try:
+                outcome = receive_message(raw)
+            except DATABASE_OUTAGES:
+                raise  # the database is away: this message and the rest wait in the inbox
+            except Exception:
+                # This message's own fault (retrying would block every message after it).
+                logger.exception("Mail in %s (uid %s) could not be read", address.mailbox, uid.decode())
+                _ensure_folder(imap, failed)
+                _move(imap, uid, failed, capabilities)
+                outcomes.append(Outcome(Received.FAILED))
+                continue
             logger.info("Mail in %s (uid %s): %s", address.mailbox, uid.decode(), outcome)
             _move(imap, uid, processed, capabilities)
             outcomes.append(outcome)
@@ -108,7 +120,7 @@ def poll_when_due() -> None:
         poll_mailbox(url)
     except CONNECTION_ERRORS as error:
         logger.warning("Could not poll %s for questions: %s", redact_credentials(url), describe_error(error))
-    except DatabaseError as error:
+    except DATABASE_OUTAGES as error:
         logger.warning("Questions by e-mail wait in their mailbox until the database is back: %s", error)
 
 

@@ -18,17 +18,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage as ParsedMessage
-from email.utils import getaddresses, make_msgid, parseaddr
+from email.utils import getaddresses, parseaddr
 
 from bs4 import BeautifulSoup
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from mailparser_reply.parser import EmailMessage as ReplyText
 
 from questions.asking import AnswerRefused, RoutedPerson, post_question, suggest_answers, write_answer
+from questions.curation import end_of_merges
 from questions.models import (
     MAX_ANSWER_LENGTH,
     MAX_QUESTION_LENGTH,
@@ -39,9 +40,10 @@ from questions.models import (
 )
 from questions.notifications import (
     absolute_url,
-    mail_domain,
+    notice_message_id,
     notify_of_written_answer,
     notify_routed_people,
+    replies_to_a_notice,
     routing_replied_to,
     send_email,
 )
@@ -57,6 +59,11 @@ STORIES_IN_REPLY = 5
 DUPLICATE_WINDOW_SECONDS = 7 * 24 * 60 * 60
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]
 EMPTY_ANSWER = "Your reply had no words of your own above the quoted e-mail, so nothing was posted."
+# The database cannot be reached: the message is kept for later (451, exit 75, left in the inbox).
+# Any other error is this message's own (a NUL byte, say), and retrying it would block the rest.
+DATABASE_OUTAGES = (OperationalError, InterfaceError)
+# Characters no text column takes (PostgreSQL refuses NUL) and no question needs.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 AUTOMATIC_SENDERS = {"mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply"}
 BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
@@ -74,6 +81,8 @@ class Received(enum.Enum):
     """What became of one e-mail; the value is the line `receive_email` prints."""
 
     STORED = "question stored"
+    NOTICE_REPLY = "ignored: a reply to one of Storybank's notices"
+    FAILED = "failed: could not be read, kept aside for a person to look at"
     ANSWER_STORED = "answer stored"
     ANSWER_REFUSED = "refused: the question takes no more answers"
     DUPLICATE = "already received: nothing stored twice"
@@ -126,9 +135,14 @@ def receive_message(raw: bytes) -> Outcome:
     if user is None:
         replied = _reply_once_a_day(message, sender, "unknown_sender")
         return Outcome(Received.UNKNOWN_SENDER, sender, replied=replied)
-    routing_id = routing_replied_to([str(message.get(name, "")) for name in ("In-Reply-To", "References")])
+    thread = [str(message.get(name, "")) for name in ("In-Reply-To", "References")]
+    routing_id = routing_replied_to(thread)
     if routing_id is not None:
         return receive_answer(message, sender, user, routing_id)
+    if replies_to_a_notice(thread):
+        # "Thanks!" to "New answer: …" is no new question: say where answers go, once a day.
+        replied = _reply_once_a_day(message, sender, "notice_reply")
+        return Outcome(Received.NOTICE_REPLY, sender, replied=replied)
     text = question_text(message)
     if not text:
         replied = _reply_once_a_day(message, sender, "empty")
@@ -175,7 +189,8 @@ def receive_answer(message: ParsedMessage, sender: str, user, routing_id: int) -
     answer), but must be one who may see the question.
     """
     routing = QuestionRouting.objects.select_related("question__asker").filter(pk=routing_id).first()
-    question = routing.question if routing is not None else None
+    # A routing left on a question merged into another answers the one it was merged into.
+    question = end_of_merges(routing.question) if routing is not None else None
     if question is None or not visible_questions(user).filter(pk=question.pk).exists():
         replied = _reply_once_a_day(message, sender, "unknown_sender")
         return Outcome(Received.UNKNOWN_SENDER, sender, replied=replied)
@@ -296,7 +311,7 @@ def question_text(message: ParsedMessage) -> str:
 
 
 def clean_subject(message: ParsedMessage) -> str:
-    subject = " ".join(str(message.get("Subject", "")).split())
+    subject = " ".join(CONTROL_CHARACTERS.sub(" ", str(message.get("Subject", ""))).split())
     return REPLY_PREFIX.sub("", subject).strip()
 
 
@@ -305,7 +320,7 @@ def body_text(message: ParsedMessage) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
-    text = _decoded(part)[:MAX_TEXT_CHARS]
+    text = CONTROL_CHARACTERS.sub("", _decoded(part)[:MAX_TEXT_CHARS])
     if part.get_content_type() == "text/html":
         text = html_to_text(text)
     return text
@@ -386,7 +401,7 @@ def _send_reply(message: ParsedMessage, to: str, template: str, context: dict) -
     headers = {
         "Auto-Submitted": "auto-replied",
         "X-Auto-Response-Suppress": "All",
-        "Message-ID": make_msgid("question", domain=mail_domain()),
+        "Message-ID": notice_message_id(),
     }
     incoming_id = _single_line(message.get("Message-ID", ""))
     if incoming_id.startswith("<") and incoming_id.endswith(">"):

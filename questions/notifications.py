@@ -14,6 +14,9 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
+import time
+import uuid
+from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
@@ -21,15 +24,19 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from questions.asking import RoutedPerson
-from questions.models import Answer, Question, QuestionRouting
+from questions.models import Answer, Question, QuestionRouting, QuestionStatus
+from search.people import people_who_know
 from stories.models import Person, StoryPage
 
 ROUTING_OPT_OUT_SALT = "questions.routing-opt-out"
 ROUTING_MESSAGE_SALT = "questions.routing-message-id"
 ROUTING_MESSAGE_ID = re.compile(r"<storybank-routing\.(\d{1,18})\.([0-9a-f]{32})@[^<>\s]+>")
+# Every other e-mail Storybank sends (answers, digests, acknowledgements): a reply to one is no question.
+NOTICE_MESSAGE_ID = re.compile(r"<storybank-notice\.[0-9a-f]{32}@[^<>\s]+>")
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +89,34 @@ def routing_replied_to(header_values: list[str]) -> int | None:
     return None
 
 
+def notice_message_id() -> str:
+    return f"<storybank-notice.{uuid.uuid4().hex}@{mail_domain()}>"
+
+
+def replies_to_a_notice(header_values: list[str]) -> bool:
+    """Whether In-Reply-To / References name an e-mail Storybank sent that takes no reply."""
+    return any(NOTICE_MESSAGE_ID.search(value or "") for value in header_values)
+
+
 def send_email(subject: str, template: str, context: dict, to: str, *, headers: dict | None = None) -> bool:
-    """Send questions/email/<template>.txt with its .html twin; False (logged) when the server refuses it."""
+    """Send questions/email/<template>.txt with its .html twin; False (logged) when the server refuses it.
+
+    Every e-mail says it is automatic (RFC 3834, and Exchange's header), so out-of-office replies
+    are not sent back to be read as answers; people's own replies do not copy these headers.
+    One that names no Message-ID of its own gets a notice's, so a reply to it is never a question.
+    """
+    headers = {
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+        "Message-ID": notice_message_id(),
+        **(headers or {}),
+    }
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"questions/email/{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
-        headers=headers or {},
+        headers=headers,
     )
     message.attach_alternative(render_to_string(f"questions/email/{template}.html", context), "text/html")
     try:
@@ -106,40 +133,108 @@ def unsubscribe_headers(unsubscribe_url: str) -> dict:
 
 
 def notify_routed_people(question: Question, routed: list[RoutedPerson]) -> int:
-    """E-mail each routed person who has an address; returns how many e-mails went out."""
-    subject = f"{asker_first_name(question)} asks: {question.short_text}"
-    context = {
+    """E-mail each routed person who has an address; returns how many e-mails went out.
+
+    A routing whose e-mail the mail server refused stays `notified=False`; the worker sends it
+    again later (`resend_when_due`).
+    """
+    context = _routing_context(question)
+    sent = [item.routing.pk for item in routed if item.routing.person.email and _send_routing(context, item)]
+    QuestionRouting.objects.filter(pk__in=sent).update(notified=True)
+    return len(sent)
+
+
+def _routing_context(question: Question) -> dict:
+    return {
+        "subject": f"{asker_first_name(question)} asks: {question.short_text}",
         "question": question,
         "asker_name": question.asker_name,
         "question_url": absolute_url(question.get_absolute_url()),
         "tell_url": absolute_url(reverse("questions:tell", args=[question.pk])),
     }
-    sent = []
-    for routed_person in routed:
-        person = routed_person.routing.person
-        if not person.email:
-            continue
-        evidence = [
-            {"role": item.role, "title": item.title, "url": absolute_url(item.url)}
-            for item in routed_person.evidence
+
+
+def _send_routing(context: dict, routed_person: RoutedPerson) -> bool:
+    person = routed_person.routing.person
+    evidence = [
+        {"role": item.role, "title": item.title, "url": absolute_url(item.url)}
+        for item in routed_person.evidence
+    ]
+    unsubscribe_url = routing_opt_out_url(person)
+    personal = {**context, "person": person, "evidence": evidence, "unsubscribe_url": unsubscribe_url}
+    headers = {
+        **unsubscribe_headers(unsubscribe_url),
+        # Replies come back to the library, and name the routing they answer.
+        "Message-ID": routing_message_id(routed_person.routing),
+        "Reply-To": settings.QUESTIONS_EMAIL_ADDRESS,
+    }
+    return send_email(context["subject"], "routed", personal, person.email, headers=headers)
+
+
+# A routing e-mail not sent (the mail server was down, or the process stopped before sending) is
+# sent again by the worker: once the request that routed it is long done, for two days.
+RESEND_AFTER = timedelta(minutes=10)
+RESEND_WITHIN = timedelta(days=2)
+RESEND_EVERY_SECONDS = 15 * 60
+_next_resend_at = 0.0
+
+
+def resend_unsent_routings(now=None) -> int:
+    """Send the routing e-mails that did not go out; returns how many went out this time.
+
+    Each routing is claimed (marked notified) before its e-mail is sent, so two workers never
+    both send it; one the server refuses again is unclaimed for the next round. The evidence is
+    found again from the asker's search (it was never stored).
+    """
+    now = now or timezone.now()
+    unsent = (
+        QuestionRouting.objects.filter(
+            notified=False,
+            question__status=QuestionStatus.OPEN,
+            routed_at__lte=now - RESEND_AFTER,
+            routed_at__gte=now - RESEND_WITHIN,
+            person__question_routing_opt_out__isnull=True,
+        )
+        .exclude(person__email="")
+        .select_related("question__asker", "person")
+        .order_by("question_id", "pk")
+    )
+    by_question: dict[int, list[QuestionRouting]] = {}
+    for routing in unsent:
+        by_question.setdefault(routing.question_id, []).append(routing)
+    sent = 0
+    for routings in by_question.values():
+        question = routings[0].question
+        claimed = [
+            r
+            for r in routings
+            if QuestionRouting.objects.filter(pk=r.pk, notified=False).update(notified=True)
         ]
-        unsubscribe_url = routing_opt_out_url(person)
-        personal = {**context, "person": person, "evidence": evidence, "unsubscribe_url": unsubscribe_url}
-        headers = {
-            **unsubscribe_headers(unsubscribe_url),
-            # Replies come back to the library, and name the routing they answer.
-            "Message-ID": routing_message_id(routed_person.routing),
-            "Reply-To": settings.QUESTIONS_EMAIL_ADDRESS,
-        }
-        if send_email(subject, "routed", personal, person.email, headers=headers):
-            sent.append(routed_person.routing.pk)
-    QuestionRouting.objects.filter(pk__in=sent).update(notified=True)
-    return len(sent)
+        if not claimed:
+            continue
+        found = people_who_know(question.text, question.asker) if question.asker is not None else []
+        evidence = {candidate.person.slug: candidate.evidence for candidate in found}
+        context = _routing_context(question)
+        for routing in claimed:
+            if _send_routing(context, RoutedPerson(routing, evidence.get(routing.person.slug, []))):
+                sent += 1
+            else:
+                QuestionRouting.objects.filter(pk=routing.pk).update(notified=False)
+    return sent
+
+
+def resend_when_due() -> int:
+    """The worker's housekeeping job: `resend_unsent_routings` every RESEND_EVERY_SECONDS per process."""
+    global _next_resend_at
+    if time.monotonic() < _next_resend_at:
+        return 0
+    _next_resend_at = time.monotonic() + RESEND_EVERY_SECONDS
+    return resend_unsent_routings()
 
 
 def waiting_for_answer(question: Question, *, besides=None) -> list:
     """The asker and the question's followers with an address, once each; never `besides` (who answered)."""
-    people = [question.asker] if question.asker is not None else []
+    people = [question.asker] if question.asker is not None and question.asker.is_active else []
     people += list(question.followers.filter(is_active=True).exclude(email=""))
     seen, waiting = set(), []
     for user in people:
@@ -202,7 +297,8 @@ def notify_of_accepted_answer(question: Question, answer: Answer) -> int:
         "question_url": absolute_url(question.get_absolute_url()),
         "author_name": answer.author_name,
     }
-    people = [answer.author] if answer.author is not None and answer.author.email else []
+    author = answer.author
+    people = [author] if author is not None and author.is_active and author.email else []
     people += [user for user in waiting_for_answer(question) if user.pk != question.asker_id]
     sent, seen = 0, set()
     for user in people:

@@ -60,7 +60,10 @@ def questions_this_person_answered(request, person: Person) -> Section | None:
         return None
     their_stories = StoryPage.objects.visible_to(request.user).filter(Q(teller=person) | Q(people=person))
     their_accepted_answers = Answer.objects.filter(
-        question=OuterRef("pk"), accepted=True, author__in=accounts_that_are(person)
+        question=OuterRef("pk"),
+        question__status=QuestionStatus.ANSWERED,
+        accepted=True,
+        author__in=accounts_that_are(person),
     )
     questions = list(
         visible_questions(request.user)

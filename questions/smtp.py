@@ -15,9 +15,9 @@ from email.utils import parseaddr
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, close_old_connections, connections
+from django.db import close_old_connections, connections
 
-from questions.mail import MAX_MESSAGE_BYTES, receive_message
+from questions.mail import DATABASE_OUTAGES, MAX_MESSAGE_BYTES, receive_message
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +61,15 @@ class QuestionMailHandler:
         return_path = f"Return-Path: <{(envelope.mail_from or '').strip('<>')}>\r\n".encode()
         try:
             line = await asyncio.to_thread(_receive, return_path + envelope.original_content)
-        except DatabaseError:
+        except DATABASE_OUTAGES:
             logger.exception(
                 "Question by e-mail from %s not stored; the sender is asked to retry", envelope.mail_from
             )
             return "451 4.3.0 Storybank cannot store mail just now; try again later"
+        except Exception:
+            # This message's own fault: retrying it would fail the same way.
+            logger.exception("Mail from %s could not be read; refused", envelope.mail_from)
+            return "554 5.6.0 Storybank could not read this message; nothing was stored"
         return f"250 2.0.0 {line}"
 
 

@@ -50,9 +50,7 @@ def _render_ask(request: HttpRequest, form: AskForm, *, status: int = 200, refus
                 "results": [shown_result(result) for result in suggestions.search.results],
                 "query": suggestions.search.query,
                 "people_who_know": suggestions.people,
-                "similar_questions": asking.similar_questions(
-                    form.cleaned_data["q"], request.user, with_answers=True
-                ),
+                "similar_questions": suggestions.similar,
             }
         )
     return render(request, "questions/ask.html", context, status=status)

@@ -11,6 +11,7 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from search.boosts import boosted
 from search.display import api_payload, page_context, suggestion_payload
 from search.people import people_payload, people_who_know
 from search.query import DEFAULT_PER_PAGE, MAX_QUERY_LENGTH, SearchQuery
@@ -22,7 +23,7 @@ API_MAX_PER_PAGE = 50
 
 @require_GET
 def search_page(request: HttpRequest):
-    page = search_stories(SearchQuery.from_params(request.GET), request.user)
+    page = boosted(search_stories(SearchQuery.from_params(request.GET), request.user), request.user)
     context = page_context(page)
     context["people_who_know"] = [] if page.unavailable else people_who_know(page.query.text, request.user)
     return render(request, "search/search.html", context)
@@ -33,7 +34,9 @@ def search_api(request: HttpRequest):
     per_page = QueryParams(request.GET).integer(
         "per_page", default=DEFAULT_PER_PAGE, minimum=1, maximum=API_MAX_PER_PAGE
     )
-    page = search_stories(SearchQuery.from_params(request.GET, per_page=per_page), request.user)
+    page = boosted(
+        search_stories(SearchQuery.from_params(request.GET, per_page=per_page), request.user), request.user
+    )
     people = [] if page.unavailable else people_who_know(page.query.text, request.user)
     return JsonResponse({**api_payload(page), "people": people_payload(people)})
 

@@ -276,6 +276,7 @@ STORYBANK_HOUSEKEEPING = [
     "search.sync.embed_waiting_stories",
     "questions.imap.poll_when_due",
     "questions.digest.send_when_due",
+    "questions.notifications.resend_when_due",
 ]
 STORYBANK_WORKER_STARTUP = ["capture.transcribe.warm_up"]
 

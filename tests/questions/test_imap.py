@@ -24,6 +24,7 @@ from django.core.management import call_command
 
 from questions import imap
 from questions.imap import poll_mailbox, poll_when_due
+from questions.mail import receive_message
 from questions.models import Question
 from tests.processes import free_port, wait_for
 
@@ -126,13 +127,14 @@ class MailServer:
             client.logout()
 
     def empty(self) -> None:
-        """No message in the inbox, and no Processed folder: as a test found it on a server of its own."""
+        """No message in the inbox, no Processed or Failed folder: as a test found it on a server of its own."""
         client = self.client()
         try:
             client.select('"INBOX"')
             client.uid("STORE", "1:*", "+FLAGS.SILENT", r"(\Deleted)")
             client.expunge()
             client.delete('"Processed"')  # NO when there is none
+            client.delete('"Failed"')
         finally:
             client.logout()
 
@@ -295,6 +297,33 @@ def test_a_redelivered_message_is_stored_once_and_both_copies_are_moved(library,
     ]
     assert mail_server.messages("INBOX") == []
     assert len(mail_server.messages("Processed")) == 2
+
+
+@pytest.mark.django_db
+def test_a_message_that_cannot_be_read_is_moved_aside_and_the_rest_still_come_in(
+    library, mail_server, monkeypatch
+):
+    unreadable = eml("plain.eml").replace(b"<plain-1@mail.example.org>", b"<unreadable@mail.example.org>")
+    mail_server.append(unreadable)
+    mail_server.append(eml("plain.eml"))
+
+    def fails_on_the_first(raw):  # a fault in reading one message, as a parser bug would be
+        if b"<unreadable@" in raw:
+            raise ValueError("cannot read this one")
+        return receive_message(raw)
+
+    monkeypatch.setattr("questions.imap.receive_message", fails_on_the_first)
+    outcomes = poll_mailbox(mail_server.url, ssl_context=mail_server.ssl_context)
+
+    question = Question.objects.get()
+    assert [str(outcome) for outcome in outcomes] == [
+        "failed: could not be read, kept aside for a person to look at; no reply",
+        f"question stored #{question.pk} from lena@example.org; replied",
+    ]
+    assert mail_server.messages("INBOX") == []
+    [(_flags, kept)] = mail_server.messages("Failed")
+    assert kept == unreadable
+    assert len(mail_server.messages("Processed")) == 1
 
 
 def test_an_empty_mailbox_is_a_round_with_nothing_received(mail_server):

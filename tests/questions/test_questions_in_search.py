@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from questions.asking import answer_question, post_question
 from questions.models import QuestionStatus
-from tests.questions.conftest import QuestionFactory
+from tests.questions.conftest import CORROSION_QUESTION, QuestionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +63,23 @@ def test_a_board_search_of_only_question_words_lists_every_question(questions, a
     response = asker_client.get(reverse("questions:board"), {"q": "who what"})
 
     assert {row.question for row in response.context["rows"]} == {questions["pumps"], questions["other"]}
+
+
+def test_a_story_that_answered_a_question_like_it_comes_first_on_search(
+    corrosion_library, asker, asker_client, meaning_search
+):
+    text = "Who can help with corroding cooling pumps and pipes?"
+    visitor = Client()
+    plain = [item["id"] for item in visitor.get("/api/search/", {"q": text}).json()["results"]]
+    expert = corrosion_library.expert
+    assert plain.index(expert.pk) > 0
+    earlier, _ = post_question(CORROSION_QUESTION, asker)
+    answer_question(earlier, expert, asker)
+
+    signed_in = [item["id"] for item in asker_client.get("/api/search/", {"q": text}).json()["results"]]
+    anonymous = [item["id"] for item in visitor.get("/api/search/", {"q": text}).json()["results"]]
+    page = asker_client.get(reverse("search:page"), {"q": text})
+
+    assert signed_in[0] == expert.pk and sorted(signed_in) == sorted(plain)
+    assert anonymous == plain  # questions are for colleagues: nothing of them reaches anyone else
+    assert page.context["results"][0].story.pk == expert.pk

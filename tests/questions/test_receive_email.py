@@ -77,7 +77,9 @@ def test_plain_question_is_stored_routed_and_answered_with_what_the_library_know
     assert reply.extra_headers["X-Auto-Response-Suppress"] == "All"
     assert reply.extra_headers["In-Reply-To"] == "<plain-1@mail.example.org>"
     assert reply.extra_headers["References"] == "<plain-1@mail.example.org>"
-    assert re.fullmatch(r"<[\d.]+\.question@stories\.example\.org>", reply.extra_headers["Message-ID"])
+    assert re.fullmatch(
+        r"<storybank-notice\.[0-9a-f]{32}@stories\.example\.org>", reply.extra_headers["Message-ID"]
+    )
     assert f"your question is now at\n{SITE}/questions/{question.pk}/\n" in reply.body
     assert "Here is what the library already knows:" in reply.body
     pumps = library.pumps
@@ -348,3 +350,53 @@ def test_database_unavailable_is_a_temporary_failure_for_the_mta_to_retry(tmp_pa
     )
 
     assert result.returncode == 75, result.stderr.decode()[-2000:]
+
+
+def test_nul_and_control_characters_are_dropped_not_a_database_error(library):
+    message = EmailMessage()
+    message["From"] = "lena@example.org"
+    message["To"] = "storybank@stories.example.org"
+    message["Subject"] = "Pumps\x07 again"
+    message["Message-ID"] = "<nul-1@mail.example.org>"
+    message.set_content("Who knows\x00 how to stop corrosion on the cooling pumps?", cte="base64")
+
+    outcome = receive_message(message.as_bytes())
+
+    assert outcome.received is Received.STORED
+    assert (
+        Question.objects.get().text == "Pumps again\n\nWho knows how to stop corrosion on the cooling pumps?"
+    )
+
+
+def test_a_reply_to_a_notice_is_no_new_question_and_gets_one_pointer_a_day(library):
+    receive(eml("plain.eml"))
+    [received] = replies_to("lena@example.org")
+    mail.outbox.clear()
+
+    def thanks(number: int) -> bytes:
+        reply = EmailMessage()
+        reply["From"] = "lena@example.org"
+        reply["To"] = "storybank@stories.example.org"
+        reply["Subject"] = f"Re: {received.subject}"
+        reply["Message-ID"] = f"<thanks-{number}@mail.example.org>"
+        reply["In-Reply-To"] = received.extra_headers["Message-ID"]
+        reply.set_content("Thanks a lot!")
+        return reply.as_bytes()
+
+    first, second = receive_message(thanks(1)), receive_message(thanks(2))
+
+    assert (first.received, first.replied) == (Received.NOTICE_REPLY, True)
+    assert (second.received, second.replied) == (Received.NOTICE_REPLY, False)
+    assert Question.objects.count() == 1
+    [pointer] = mail.outbox
+    assert "Replies to Storybank's notices are not read by anyone" in pointer.body
+
+
+def test_every_email_storybank_sends_says_it_is_automatic(library):
+    receive(eml("plain.eml"))
+
+    for message in mail.outbox:
+        assert message.extra_headers["Auto-Submitted"] in ("auto-generated", "auto-replied"), message.subject
+        assert message.extra_headers["X-Auto-Response-Suppress"] == "All", message.subject
+    routing = [message for message in mail.outbox if "asks:" in message.subject]
+    assert routing and all(message.extra_headers["Auto-Submitted"] == "auto-generated" for message in routing)

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
-from questions.asking import accept_answer, post_question
+from questions.asking import (
+    accept_answer,
+    answer_question,
+    post_question,
+    suggest_answers,
+    suggested_stories,
+    write_answer,
+)
 from questions.evidence import accepted_answers_to_similar_questions
 from questions.mail import Received, receive_message
 from questions.models import Answer, HandledMail, Question, QuestionRouting, QuestionSource, QuestionStatus
-from questions.notifications import notify_routed_people, routing_message_id
+from questions.notifications import (
+    notify_of_written_answer,
+    notify_routed_people,
+    resend_unsent_routings,
+    routing_message_id,
+)
 from search.people import people_who_know
 from tests.factories import PersonFactory, UserFactory
+from tests.processes import free_port
 from tests.questions.conftest import CORROSION_QUESTION, QuestionFactory
 
 pytestmark = pytest.mark.django_db
@@ -335,3 +350,74 @@ def test_asking_again_shows_the_earlier_answer_first(theo_answered_earlier, aske
     assert similar.question == theo_answered_earlier
     assert similar.accepted.text == "Omar knows; ask him."
     assert "answered by Theo’s answer" in response.content.decode()
+
+
+def test_a_story_that_answered_a_question_like_it_comes_first(library, asker, meaning_search):
+    text = "Who can help with corroding cooling pumps and pipes?"
+    plain = [result.story.pk for result in suggested_stories(text, asker).results]
+    assert plain.index(library.expert.pk) > 0  # the search alone ranks another story first
+    earlier, _ = post_question(CORROSION_QUESTION, asker)
+    answer_question(earlier, library.expert, asker)
+
+    suggestions = suggest_answers(text, asker)
+
+    assert [item.question for item in suggestions.similar] == [earlier]
+    ranked = [result.story.pk for result in suggestions.search.results]
+    assert ranked[0] == library.expert.pk
+    assert sorted(ranked) == sorted(plain)  # moved up, nothing added or lost
+
+
+def test_routing_emails_the_mail_server_refused_are_sent_again_by_the_worker(library, asker, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens there
+    question, routed = post_question(CORROSION_QUESTION, asker)
+    assert notify_routed_people(question, routed) == 0
+    assert not QuestionRouting.objects.filter(notified=True).exists()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    later = timezone.now() + timedelta(minutes=11)
+
+    assert resend_unsent_routings(now=timezone.now()) == 0  # too soon: the request may still be sending
+    sent = resend_unsent_routings(now=later)
+
+    assert sent == len(routed) > 0
+    assert set(QuestionRouting.objects.values_list("notified", flat=True)) == {True}
+    kim = routing_mail_to("kim@example.org")
+    assert "you told “Corrosion on the cooling pumps stopped with a coating”" in kim.body
+    assert resend_unsent_routings(now=later) == 0  # sent once
+
+
+def test_nobody_accepts_their_own_answer(routed_question, client, asker):
+    own = Answer.objects.create(question=routed_question, author=asker, text="Found it myself: the lab.")
+    client.force_login(asker)
+
+    page = client.get(routed_question.get_absolute_url()).content.decode()
+    response = client.post(reverse("questions:accept", args=[routed_question.pk, own.pk]))
+
+    assert f'action="/questions/{routed_question.pk}/answers/{own.pk}/accept/"' not in page
+    assert response.status_code == 403
+    routed_question.refresh_from_db()
+    assert routed_question.is_open
+
+
+def test_a_deactivated_asker_is_not_emailed_answers(routed_question, asker, colleague):
+    asker.is_active = False
+    asker.save()
+    mail.outbox.clear()
+
+    answer = write_answer(routed_question, "The coating lab.", colleague)
+
+    assert notify_of_written_answer(routed_question, answer) == 0
+    assert mail.outbox == []
+
+
+def test_a_reply_to_a_routing_left_on_a_merged_question_answers_the_one_it_was_merged_into(
+    routed_question, asker
+):
+    original = routing_mail_to("kim@example.org")
+    target = QuestionFactory(asker=asker)
+    Question.objects.filter(pk=routed_question.pk).update(status=QuestionStatus.CLOSED, merged_into=target)
+
+    outcome = receive_message(reply_to(original, sender="kim@example.org", body="Ask the coating lab."))
+
+    assert outcome.received is Received.ANSWER_STORED
+    assert Answer.objects.get().question == target

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
 
 from questions.imap import CONNECTION_ERRORS, describe_error, poll_mailbox
+from questions.mail import DATABASE_OUTAGES
 from questions.management.commands.receive_email import EX_TEMPFAIL
 from storybank.redaction import redact_credentials
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             raise CommandError("QUESTIONS_IMAP_URL is not set: there is no mailbox to poll.")
         try:
             outcomes = poll_mailbox(url)
-        except DatabaseError as error:
+        except DATABASE_OUTAGES as error:
             raise CommandError(
                 f"temporary failure, the message stays in the mailbox: {error}", returncode=EX_TEMPFAIL
             ) from error

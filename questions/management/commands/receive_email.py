@@ -12,9 +12,8 @@ from __future__ import annotations
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
 
-from questions.mail import MAX_MESSAGE_BYTES, receive_message
+from questions.mail import DATABASE_OUTAGES, MAX_MESSAGE_BYTES, receive_message
 
 EX_TEMPFAIL = 75
 READ_CHUNK_BYTES = 1024 * 1024
@@ -28,7 +27,7 @@ class Command(BaseCommand):
         raw = read_message(options.get("stdin") or sys.stdin)
         try:
             outcome = receive_message(raw)
-        except DatabaseError as error:
+        except DATABASE_OUTAGES as error:
             raise CommandError(
                 f"temporary failure, deliver again later: {error}", returncode=EX_TEMPFAIL
             ) from error
