@@ -22,6 +22,7 @@ from questions.models import (
     MAX_ANSWER_LENGTH,
     Answer,
     Question,
+    QuestionMute,
     QuestionRouting,
     QuestionSource,
     QuestionStatus,
@@ -356,7 +357,14 @@ def toggle_following(question: Question, user) -> bool:
         question.followers.remove(user)
         return False
     question.followers.add(user)
+    QuestionMute.objects.filter(question=question, user=user).delete()
     return True
+
+
+def hear_no_more(question: Question, user) -> None:
+    """No more e-mails about this question to `user` (the asker too); following it again undoes it."""
+    question.followers.remove(user)
+    QuestionMute.objects.get_or_create(question=question, user=user)
 
 
 def may_close(question: Question, user) -> bool:

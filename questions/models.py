@@ -207,3 +207,19 @@ class DigestOptOut(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} gets no digest"
+
+
+class QuestionMute(models.Model):
+    """This colleague asked to hear no more about this question (the link in its e-mails); following it again undoes it."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="mutes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    muted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "user"], name="one_mute_per_user_and_question")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} hears no more of {self.question}"

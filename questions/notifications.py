@@ -28,11 +28,12 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from questions.asking import RoutedPerson
-from questions.models import Answer, Question, QuestionRouting, QuestionStatus
+from questions.models import Answer, Question, QuestionMute, QuestionRouting, QuestionStatus
 from search.people import people_who_know
 from stories.models import Person, StoryPage
 
 ROUTING_OPT_OUT_SALT = "questions.routing-opt-out"
+QUESTION_MUTE_SALT = "questions.question-mute"
 ROUTING_MESSAGE_SALT = "questions.routing-message-id"
 ROUTING_MESSAGE_ID = re.compile(r"<storybank-routing\.(\d{1,18})\.([0-9a-f]{32})@[^<>\s]+>")
 # Every other e-mail Storybank sends (answers, digests, acknowledgements): a reply to one is no question.
@@ -62,6 +63,30 @@ def person_for_opt_out_token(token: str) -> int:
     if not isinstance(person_id, int):
         raise signing.BadSignature("Not a person's token.")
     return person_id
+
+
+def question_mute_token(question: Question, user) -> str:
+    """The signed token of "no more e-mails about this question" for one recipient; it never expires."""
+    return signing.dumps([question.pk, user.pk], salt=QUESTION_MUTE_SALT)
+
+
+def mute_for_token(token: str) -> tuple[int, int]:
+    """The (question id, user id) a token was made for; raises signing.BadSignature for any other."""
+    named = signing.loads(token, salt=QUESTION_MUTE_SALT)
+    if not (isinstance(named, list) and len(named) == 2 and all(isinstance(part, int) for part in named)):
+        raise signing.BadSignature("Not a question and a colleague.")
+    return named[0], named[1]
+
+
+def question_mute_url(question: Question, user) -> str:
+    return absolute_url(reverse("questions:mute", args=[question_mute_token(question, user)]))
+
+
+def _send_to_one_waiting(question: Question, user, subject: str, template: str, context: dict) -> bool:
+    """An e-mail about this question to one colleague, with the link to hear no more of it."""
+    unsubscribe_url = question_mute_url(question, user)
+    personal = {**context, "unsubscribe_url": unsubscribe_url}
+    return send_email(subject, template, personal, user.email, headers=unsubscribe_headers(unsubscribe_url))
 
 
 def routing_opt_out_url(person: Person) -> str:
@@ -233,10 +258,12 @@ def resend_when_due() -> int:
 
 
 def waiting_for_answer(question: Question, *, besides=None) -> list:
-    """The asker and the question's followers with an address, once each; never `besides` (who answered)."""
+    """The asker and the question's followers with an address, once each; never `besides` (who
+    answered), nor anyone who asked to hear no more of it."""
     people = [question.asker] if question.asker is not None and question.asker.is_active else []
     people += list(question.followers.filter(is_active=True).exclude(email=""))
-    seen, waiting = set(), []
+    seen = set(QuestionMute.objects.filter(question=question).values_list("user_id", flat=True))
+    waiting = []
     for user in people:
         if user.email and user.pk not in seen and (besides is None or user.pk != besides.pk):
             seen.add(user.pk)
@@ -270,7 +297,7 @@ def notify_of_story_answer(question: Question, story: StoryPage, answerer) -> in
             "story_url": absolute_url(story.url) if readable else "",
             "is_asker": user.pk == question.asker_id,
         }
-        sent += send_email(f"Answered: {question.short_text}", "answered", personal, user.email)
+        sent += _send_to_one_waiting(question, user, f"Answered: {question.short_text}", "answered", personal)
     return sent
 
 
@@ -285,7 +312,9 @@ def notify_of_written_answer(question: Question, answer: Answer) -> int:
     sent = 0
     for user in waiting_for_answer(question, besides=answer.author):
         personal = {**context, "is_asker": user.pk == question.asker_id}
-        sent += send_email(f"New answer: {question.short_text}", "new_answer", personal, user.email)
+        sent += _send_to_one_waiting(
+            question, user, f"New answer: {question.short_text}", "new_answer", personal
+        )
     return sent
 
 
@@ -306,5 +335,7 @@ def notify_of_accepted_answer(question: Question, answer: Answer) -> int:
             continue
         seen.add(user.pk)
         personal = {**context, "is_author": answer.author is not None and user.pk == answer.author.pk}
-        sent += send_email(f"Answered: {question.short_text}", "answer_accepted", personal, user.email)
+        sent += _send_to_one_waiting(
+            question, user, f"Answered: {question.short_text}", "answer_accepted", personal
+        )
     return sent

@@ -17,4 +17,5 @@ urlpatterns = [
     path("questions/<int:question_id>/tell/", views.tell_story, name="tell"),
     path("questions/<int:question_id>/close/", views.close_question, name="close"),
     path("questions/stop/<str:token>/", views.stop_routing, name="stop_routing"),
+    path("questions/quiet/<str:token>/", views.mute_question, name="mute"),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
@@ -20,8 +21,9 @@ from questions import asking
 from questions.answered import with_answers
 from questions.curation import end_of_merges
 from questions.forms import AskForm, ChosenStoryForm, PointToStoryForm, WrittenAnswerForm
-from questions.models import MAX_QUESTION_LENGTH, QuestionStatus, RoutingOptOut
+from questions.models import MAX_QUESTION_LENGTH, Question, QuestionMute, QuestionStatus, RoutingOptOut
 from questions.notifications import (
+    mute_for_token,
     notify_of_accepted_answer,
     notify_of_story_answer,
     notify_of_written_answer,
@@ -291,4 +293,27 @@ def stop_routing(request: HttpRequest, token: str) -> HttpResponse:
         request,
         "questions/stop_routing.html",
         {"person": person, "opted_out": opted_out, "just_confirmed": request.method == "POST"},
+    )
+
+
+@csrf_exempt  # the signed token is the authority; mail programs post here for one-click unsubscribe
+@require_http_methods(["GET", "POST"])
+def mute_question(request: HttpRequest, token: str) -> HttpResponse:
+    """/questions/quiet/<token>/: "no more e-mails about this question". GET asks to confirm; POST mutes.
+
+    No sign-in: the token, signed for one colleague and one question, is the permission.
+    """
+    try:
+        question_id, user_id = mute_for_token(token)
+    except signing.BadSignature:
+        return render(request, "questions/mute_question.html", {"invalid": True}, status=400)
+    question = get_object_or_404(Question, pk=question_id)
+    user = get_object_or_404(get_user_model(), pk=user_id)
+    if request.method == "POST":
+        asking.hear_no_more(question, user)
+    muted = QuestionMute.objects.filter(question=question, user=user).exists()
+    return render(
+        request,
+        "questions/mute_question.html",
+        {"question": question, "muted": muted, "just_confirmed": request.method == "POST"},
     )

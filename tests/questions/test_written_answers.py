@@ -14,6 +14,7 @@ from django.utils import timezone
 from questions.asking import (
     accept_answer,
     answer_question,
+    hear_no_more,
     post_question,
     suggest_answers,
     suggested_stories,
@@ -21,7 +22,15 @@ from questions.asking import (
 )
 from questions.evidence import accepted_answers_to_similar_questions
 from questions.mail import Received, receive_message
-from questions.models import Answer, HandledMail, Question, QuestionRouting, QuestionSource, QuestionStatus
+from questions.models import (
+    Answer,
+    HandledMail,
+    Question,
+    QuestionMute,
+    QuestionRouting,
+    QuestionSource,
+    QuestionStatus,
+)
 from questions.notifications import (
     notify_of_written_answer,
     notify_routed_people,
@@ -421,3 +430,43 @@ def test_a_reply_to_a_routing_left_on_a_merged_question_answers_the_one_it_was_m
 
     assert outcome.received is Received.ANSWER_STORED
     assert Answer.objects.get().question == target
+
+
+def test_every_answer_email_has_a_link_to_hear_no_more_of_the_question(
+    routed_question, client, asker, colleague
+):
+    mail.outbox.clear()
+    answer = write_answer(routed_question, "The coating lab.", colleague)
+    notify_of_written_answer(routed_question, answer)
+    [to_asker] = mail.outbox
+    url = to_asker.extra_headers["List-Unsubscribe"].strip("<>")
+    assert url.startswith("https://stories.example.org/questions/quiet/")
+    assert f"No more e-mails about this question: {url}" in to_asker.body
+    path = url.removeprefix("https://stories.example.org")
+
+    looked = client.get(path)  # a mail scanner opening the link changes nothing
+    assert looked.status_code == 200
+    assert not QuestionMute.objects.exists()
+    assert client.post(path).status_code == 200
+    assert QuestionMute.objects.filter(question=routed_question, user=asker).exists()
+
+    mail.outbox.clear()
+    later = write_answer(routed_question, "Or Omar.", colleague)
+    assert notify_of_written_answer(routed_question, later) == 0
+
+
+def test_following_again_undoes_hearing_no_more(routed_question, client, colleague):
+    hear_no_more(routed_question, colleague)
+    client.force_login(colleague)
+
+    client.post(reverse("questions:follow", args=[routed_question.pk]))
+
+    assert not QuestionMute.objects.exists()
+    assert list(routed_question.followers.all()) == [colleague]
+
+
+def test_a_mute_link_we_did_not_sign_is_a_400(client):
+    response = client.post("/questions/quiet/not-a-token/")
+
+    assert response.status_code == 400
+    assert "This link is not one Storybank sent" in response.content.decode()
