@@ -7,6 +7,7 @@ a question on the strength of a story the asker could not see.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -37,6 +38,8 @@ from search.service import SearchPage, search_stories
 from stories.helpful import has_voted_helpful, toggle_helpful_vote
 from stories.models import Person, StoryPage, Theme
 from stories.visibility import is_editor
+
+logger = logging.getLogger(__name__)
 
 STORIES_SUGGESTED = 5
 # The best few results say what a question is about: their approved themes become its themes.
@@ -117,6 +120,21 @@ def questions_about(text: str, user) -> QuerySet[Question]:
         contains &= Q(text__icontains=word)
     similar = [item.question.pk for item in similar_questions(text, user, limit=QUESTIONS_FOUND_BY_MEANING)]
     return visible_questions(user).filter(contains | Q(pk__in=similar))
+
+
+def meaning_ready_for(text: str) -> None:
+    """Wait for the question's vector before routing it: routing is decided once, and a process
+    whose model is still loading (a web worker just started, the mail listener) would otherwise
+    route on words alone and find nobody for a question put in other words. Seconds, once a process.
+
+    The search reads the vector from the model's cache of questions, in both spellings it is asked
+    in (as typed, and with its spacing made single). A model that cannot load leaves words only.
+    """
+    try:
+        for spelling in dict.fromkeys([text, " ".join(text.split())]):
+            embeddings.query_vector(spelling, wait=True)
+    except Exception:
+        logger.exception("The embedding model is unavailable: this question is routed on its words only")
 
 
 def question_embedding(text: str) -> bytes | None:
@@ -229,6 +247,7 @@ def post_question(
     `before_routing(question)` runs in the same transaction, so what it records is kept only with
     the question (mail uses it to remember the message it came in).
     """
+    meaning_ready_for(text)
     themes = question_themes(text, user)
     with transaction.atomic():
         question = Question.objects.create(

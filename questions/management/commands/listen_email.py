@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from questions.smtp import library_address, listen_address, start_listener
+from search import embeddings
 
 
 class Command(BaseCommand):
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         stopped = threading.Event()
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signal_number, lambda *_: stopped.set())
+        embeddings.warm_up()  # the first question need not wait for the model to load
         try:
             listener = start_listener(host, port)
         except OSError as error:
