@@ -10,7 +10,7 @@ import hashlib
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,15 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from capture.media_probe import ClipRefused, ProbeResult, probe_clip
-from capture.models import GUIDED_PROMPTS, MAX_ORIGIN_LENGTH, ClipPart, ClipSubmission, Prompt, SubmissionMode
+from capture.models import (
+    GUIDED_PROMPTS,
+    MAX_ORIGIN_LENGTH,
+    MAX_SPEAKER_LENGTH,
+    ClipPart,
+    ClipSubmission,
+    Prompt,
+    SubmissionMode,
+)
 from capture.rate_limit import clip_refusal_reason
 from capture.tasks import enqueue_transcription
 from stories.models import Clip, Visibility
@@ -119,10 +127,12 @@ def create_submission(
     consent: bool = False,
     visibility: str = Visibility.STAFF,
     origin: str = "",
+    speaker_names: Sequence[str] = (),
 ) -> ClipSubmission:
     """Store and check every clip, then record the submission and queue its transcription once committed.
 
-    `uploads` maps a prompt (free, or context/aha/outcome for guided) to its uploaded file.
+    `uploads` maps a prompt (free, or context/aha/outcome for guided) to its uploaded file;
+    `speaker_names` names who speaks on the left and right channel of an interview.
     Raises ClipRefused (with the prompt in `field`) when a clip is missing or not acceptable, and
     (429) when the person's hourly or queued-clip limit is reached; the limits are checked again
     with the person's row locked, so two posts at once cannot both slip under them.
@@ -159,6 +169,7 @@ def create_submission(
                 consent=consent,
                 visibility=visibility if visibility in Visibility.values else Visibility.STAFF,
                 origin=origin[:MAX_ORIGIN_LENGTH],
+                speaker_names=[" ".join(name.split())[:MAX_SPEAKER_LENGTH] for name in speaker_names][:2],
             )
             for position, (prompt, item) in enumerate(stored):
                 ClipPart.objects.create(

@@ -14,6 +14,7 @@ from django.core.files.images import ImageFile
 from django.utils import timezone
 from wagtail.images import get_image_model
 
+from capture.segments import Segment
 from stories.models import Clip, Person, Source, StoryPage, Theme, TranscriptSegment
 from stories.services import create_draft
 
@@ -147,7 +148,7 @@ def create_draft_story(
     *,
     user,
     clip: Clip,
-    segments: Sequence[tuple[float, float, str]],
+    segments: Sequence[Segment],
     fields: dict[str, str],
     transcript: str,
     source: str,
@@ -171,7 +172,14 @@ def create_draft_story(
         themes=suggest_themes(transcript),
         people=suggest_people(transcript, exclude=Person.for_user(user)),
         transcript_segments=[
-            TranscriptSegment(start=start, end=end, text=text, sort_order=index)
-            for index, (start, end, text) in enumerate(segments)
+            TranscriptSegment(
+                start=segment.start,
+                end=segment.end,
+                text=segment.text,
+                speaker=segment.speaker,
+                words=[word.as_json() for word in segment.words],
+                sort_order=index,
+            )
+            for index, segment in enumerate(segments)
         ],
     )

@@ -260,8 +260,12 @@ def format_duration(seconds: float) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
-def decode_audio(path: str | Path, *, max_seconds: float | None = None) -> np.ndarray:
-    """The clip's first audio track as 16 kHz mono float32 samples, for Whisper.
+def decode_audio(
+    path: str | Path, *, max_seconds: float | None = None, keep_channels: bool = False
+) -> np.ndarray:
+    """The clip's first audio track as 16 kHz float32 samples for Whisper: mono, or (2, n) when
+    `keep_channels` is asked for and the track has two channels or more (an interview recorded with
+    one microphone per person).
 
     The length limit (MAX_CLIP_SECONDS unless given) holds on the samples decoded, not on the
     timestamps the probe read: decoding stops with AudioTooLong as soon as it passes the limit,
@@ -269,11 +273,13 @@ def decode_audio(path: str | Path, *, max_seconds: float | None = None) -> np.nd
     audio past it.
     """
     max_seconds = settings.MAX_CLIP_SECONDS if max_seconds is None else max_seconds
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=WHISPER_SAMPLE_RATE)
     chunks: list[np.ndarray] = []
     decoded_seconds = 0.0
     with open_media(path) as container:
         stream = container.streams.audio[0]
+        stereo = keep_channels and (stream.codec_context.channels or 1) >= 2
+        layout = "stereo" if stereo else "mono"
+        resampler = av.AudioResampler(format="s16", layout=layout, rate=WHISPER_SAMPLE_RATE)
         for frame in container.decode(stream):
             if not frame.sample_rate or frame.sample_rate <= 0:
                 raise ClipRefused(
@@ -287,12 +293,14 @@ def decode_audio(path: str | Path, *, max_seconds: float | None = None) -> np.nd
         for resampled in resampler.resample(None):
             chunks.append(resampled.to_ndarray().reshape(-1))
     if not chunks:
-        return np.zeros(0, dtype=np.float32)
+        return np.zeros((2, 0) if stereo else 0, dtype=np.float32)
     samples = np.concatenate(chunks)
     del chunks
     audio = samples.astype(np.float32)
     del samples
     audio /= 32768.0
+    if stereo:  # packed s16: left and right samples alternate
+        return np.ascontiguousarray(audio.reshape(-1, 2).T)
     return audio
 
 

@@ -17,6 +17,8 @@ from stories.visibility import is_editor
 
 # An `origin` passed through the share form or the recorder (capture.signals.story_shared).
 MAX_ORIGIN_LENGTH = 500
+# A speaker's name on a two-microphone interview, as given on upload.
+MAX_SPEAKER_LENGTH = 80
 
 
 class SubmissionState(models.TextChoices):
@@ -79,6 +81,9 @@ class ClipSubmission(models.Model):
     origin = models.CharField(max_length=MAX_ORIGIN_LENGTH, blank=True)
     transcript = models.TextField(blank=True)
     language = models.CharField(max_length=16, blank=True)
+    speaker_names = models.JSONField(
+        default=list, blank=True, help_text="Who speaks on the left and right channel of an interview."
+    )
     story = models.OneToOneField(
         "stories.StoryPage",
         null=True,
@@ -131,7 +136,9 @@ class ClipPart(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     clip = models.ForeignKey("stories.Clip", on_delete=models.PROTECT, related_name="submission_parts")
     transcript = models.TextField(blank=True)
-    segments = models.JSONField(default=list, blank=True, help_text="[[start, end, text], …] in seconds.")
+    segments = models.JSONField(
+        default=list, blank=True, help_text="Timed lines as capture.segments.Segment.as_json() writes them."
+    )
     transcribed = models.BooleanField(default=False)
 
     class Meta:

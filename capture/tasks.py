@@ -24,8 +24,9 @@ from wagtail.models import Workflow
 from capture import media_probe
 from capture.drafting import create_draft_story, save_poster_image, split_free_telling
 from capture.models import ClipPart, ClipSubmission, Prompt, SubmissionMode, SubmissionState
+from capture.segments import Segment
 from capture.signals import story_shared
-from capture.transcribe import hotwords_from_directory, transcribe_audio
+from capture.transcribe import transcribe_clip, vocabulary_for_user
 from stories.models import Clip, Source, StoryPage
 from stories.workflow import submit_for_review
 
@@ -158,24 +159,27 @@ def transcribe_parts(submission_id: int, claim: str, heartbeat: Heartbeat) -> No
     total = sum(part.clip.duration or 0 for part in parts) or 1.0
     done = sum(part.clip.duration or 0 for part in parts if part.transcribed)
     heartbeat.progress = done / total * 100
-    hotwords = hotwords_from_directory()
+    submission = ClipSubmission.objects.select_related("submitter").get(pk=submission_id)
+    vocabulary = vocabulary_for_user(submission.submitter)
     for part in parts:
         if part.transcribed:
             continue
         audio = _decode_within_limit(part, remaining=settings.MAX_CLIP_SECONDS - done)
-        part_duration = len(audio) / media_probe.WHISPER_SAMPLE_RATE
+        part_duration = audio.shape[-1] / media_probe.WHISPER_SAMPLE_RATE
 
         def on_progress(seconds: float, finished_before: float = done, length: float = part_duration) -> None:
             heartbeat.progress = (finished_before + min(seconds, length)) / total * 100
             heartbeat.check()
 
-        result = transcribe_audio(audio, hotwords=hotwords, on_progress=on_progress)
+        result = transcribe_clip(
+            audio, vocabulary=vocabulary, speakers=submission.speaker_names, on_progress=on_progress
+        )
         del audio
         with transaction.atomic():
             if not ClipSubmission.objects.filter(pk=submission_id, claim=claim).exists():
                 raise ClaimLost(submission_id)
             part.transcript = result.text
-            part.segments = [list(segment) for segment in result.segments]
+            part.segments = [segment.as_json() for segment in result.segments]
             part.transcribed = True
             part.save(update_fields=["transcript", "segments", "transcribed"])
             Clip.objects.filter(pk=part.clip_id).update(
@@ -186,9 +190,12 @@ def transcribe_parts(submission_id: int, claim: str, heartbeat: Heartbeat) -> No
 
 
 def _decode_within_limit(part: ClipPart, *, remaining: float) -> np.ndarray:
-    """The part's audio, or ClipRefused naming the guided prompt when decoding passes the limit."""
+    """The part's audio (both channels of a stereo clip), or ClipRefused naming the guided prompt
+    when decoding passes the limit."""
     try:
-        return media_probe.decode_audio(part.clip.file.path, max_seconds=max(remaining, 0.0))
+        return media_probe.decode_audio(
+            part.clip.file.path, max_seconds=max(remaining, 0.0), keep_channels=True
+        )
     except media_probe.AudioTooLong as refusal:
         if part.prompt != Prompt.FREE:
             refusal.message = f"{part.get_prompt_display()}: {refusal.message}"
@@ -250,7 +257,7 @@ def _make_draft(submission: ClipSubmission, parts: list[ClipPart], poster_jpeg: 
         fields = {part.prompt: part.transcript for part in parts}
     else:
         story_clip = parts[0].clip
-        segments = [tuple(segment) for segment in parts[0].segments]
+        segments = [Segment.from_json(segment) for segment in parts[0].segments]
         fields = dict(
             zip(("context", "aha", "outcome"), split_free_telling(parts[0].transcript), strict=True)
         )
@@ -285,11 +292,11 @@ def _make_draft(submission: ClipSubmission, parts: list[ClipPart], poster_jpeg: 
     return story
 
 
-def _joined_clip(parts: list[ClipPart]) -> tuple[Clip, list[tuple[float, float, str]]]:
+def _joined_clip(parts: list[ClipPart]) -> tuple[Clip, list[Segment]]:
     """One audio clip of the guided answers in order, with the segments moved onto its timeline."""
     gap = np.zeros(int(GAP_BETWEEN_PARTS_SECONDS * media_probe.WHISPER_SAMPLE_RATE), dtype=np.float32)
     pieces: list[np.ndarray] = []
-    segments: list[tuple[float, float, str]] = []
+    segments: list[Segment] = []
     offset = 0.0
     remaining = float(settings.MAX_CLIP_SECONDS)
     for index, part in enumerate(parts):
@@ -299,9 +306,7 @@ def _joined_clip(parts: list[ClipPart]) -> tuple[Clip, list[tuple[float, float, 
             pieces.append(gap)
             offset += GAP_BETWEEN_PARTS_SECONDS
         pieces.append(audio)
-        segments.extend(
-            (round(start + offset, 2), round(end + offset, 2), text) for start, end, text in part.segments
-        )
+        segments.extend(Segment.from_json(segment).shifted(offset) for segment in part.segments)
         offset += len(audio) / media_probe.WHISPER_SAMPLE_RATE
     name = f"clips/{secrets.token_urlsafe(18)}.m4a"
     path = Path(settings.MEDIA_ROOT) / name

@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 
-from stories.models import Person, Theme
+from capture.channels import is_two_speaker_interview, mono_mix, speaker_channels
+from capture.models import MAX_SPEAKER_LENGTH
+from capture.segments import Segment, Word, repeats_itself, resegment, snap_to_speech
+from capture.vocabulary import Vocabulary, mark_vocabulary_words, respell, vocabulary_for
+from stories.models import Person
 
 logger = logging.getLogger(__name__)
 
@@ -20,10 +24,40 @@ _model = None
 _model_key: tuple | None = None
 _model_lock = threading.Lock()
 
-# Long clips are transcribed in pieces of about this many seconds, cut in pauses (bounded memory).
+# Long clips are transcribed in pieces of about this many seconds, cut in pauses: memory stays
+# bounded, and a piece whose text loops is decoded again on its own. (Pieces of one Whisper window
+# each were measured 27% slower: every piece costs a full 30-second encoder pass.)
 PIECE_SECONDS = 120
-# Whisper's prompt holds about 224 tokens; hotwords share it with the previous text.
-MAX_HOTWORD_CHARACTERS = 400
+# A Whisper segment whose text compresses this well repeats itself (faster-whisper's own measure).
+COMPRESSION_RATIO_THRESHOLD = 2.4
+# Whisper's no-speech rule (its defaults), applied to each segment by `is_invented`.
+NO_SPEECH_THRESHOLD = 0.6
+LOG_PROB_THRESHOLD = -1.0
+# Faster than anyone speaks (espeak-ng at 160 words a minute is 2.7 a second).
+MAX_WORDS_PER_SECOND = 6.0
+# A piece that looped is decoded again, unprompted, in windows of about this many seconds, with
+# faster-whisper's temperature fallback (its default temperatures).
+REDECODE_SECONDS = 8
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+# Speech edges for `snap_to_speech`: finer than the VAD that filters silence before decoding.
+SPEECH_EDGES = {"min_silence_duration_ms": 300, "speech_pad_ms": 100}
+# Who speaks on the left and the right channel of an interview, unless named on upload.
+DEFAULT_SPEAKERS = ("Teller", "Interviewer")
+# How every window is decoded. Word timestamps feed the lines and the editor's confidence marks,
+# and let faster-whisper skip text invented in long silences. Silero VAD already drops silence,
+# so Whisper's own no-speech skip is off (`is_invented` applies it per segment): per window it
+# dropped whole windows of synthetic speech. Temperature 0 first: the fallback to higher
+# temperatures cost 3× the time on hard audio, so only a piece that looped gets it.
+DECODE_OPTIONS = {
+    "vad_filter": True,
+    "word_timestamps": True,
+    "condition_on_previous_text": False,
+    "temperature": 0.0,
+    "compression_ratio_threshold": COMPRESSION_RATIO_THRESHOLD,
+    "log_prob_threshold": LOG_PROB_THRESHOLD,
+    "no_speech_threshold": None,
+    "hallucination_silence_threshold": 2.0,
+}
 
 
 def resolve_model_path() -> str:
@@ -83,51 +117,46 @@ def warm_up() -> None:
     load_model()
 
 
-def hotwords_from_directory() -> str:
-    """Names of people and approved themes, to bias Whisper toward spelling them right."""
-    words: list[str] = []
-    total = 0
-    names = list(Theme.objects.filter(is_approved=True).values_list("name", flat=True)) + list(
-        Person.objects.order_by("-pk").values_list("name", flat=True)
-    )
-    for name in names:
-        name = name.strip()
-        if not name or name in words:
-            continue
-        if total + len(name) + 2 > MAX_HOTWORD_CHARACTERS:
-            break
-        words.append(name)
-        total += len(name) + 2
-    return ", ".join(words)
+def count_tokens(text: str) -> int:
+    """How many prompt tokens `text` takes for the loaded model."""
+    return len(load_model().hf_tokenizer.encode(" " + text.strip()).ids)
+
+
+def vocabulary_for_user(user) -> Vocabulary:
+    """The clip's bias list, chosen for its teller and counted in the model's own tokens."""
+    teller = Person.objects.filter(user=user).first() if user is not None else None
+    return vocabulary_for(teller, count_tokens=count_tokens)
 
 
 @dataclass
 class Transcription:
     """Timed segments, the language heard, and the audio's length in seconds."""
 
-    segments: list[tuple[float, float, str]] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
     language: str = ""
     duration: float = 0.0
+    redecoded_windows: int = 0
 
     @property
     def text(self) -> str:
-        return " ".join(text for _start, _end, text in self.segments).strip()
+        return " ".join(segment.text for segment in self.segments).strip()
 
 
 def quiet_cut_points(
-    samples: np.ndarray, *, sample_rate: int = 16_000, piece_seconds: float = 120
+    samples: np.ndarray, *, sample_rate: int = 16_000, piece_seconds: float = 120, search_seconds: float = 5
 ) -> list[int]:
     """Where to cut long audio into pieces of about `piece_seconds`: the quietest 100 ms near each mark.
 
     Whisper reads 30-second windows anyway and we do not carry text between them, so cutting in a
-    pause costs nothing in accuracy, while it bounds the memory the spectrogram of a long clip takes.
+    pause costs nothing in accuracy, while it bounds the memory the spectrogram of a long clip takes
+    and gives the repetition check a window it can decode again on its own.
     """
     total = len(samples)
     piece = int(piece_seconds * sample_rate)
     if total <= piece * 1.5:
         return [0, total]
     frame = sample_rate // 10
-    search = 5 * sample_rate
+    search = int(search_seconds * sample_rate)
     cuts = [0]
     mark = piece
     while total - mark > piece // 2:
@@ -144,44 +173,182 @@ def quiet_cut_points(
     return cuts
 
 
+def is_invented(segment) -> bool:
+    """Whether a decoded segment is text Whisper made up rather than heard.
+
+    Two signs, both measured on synthetic speech: Whisper's own no-speech rule (no-speech
+    probability over NO_SPEECH_THRESHOLD while the text is unlikely), applied per segment rather
+    than per 30-second window (per window it dropped whole windows of real words), which catches the
+    "is a great opportunity to…" a vocabulary prompt adds in a clip's last half second; and words
+    coming faster than anyone speaks, the mark of a loop squeezed into the audio.
+    """
+    if segment.no_speech_prob > NO_SPEECH_THRESHOLD and segment.avg_logprob < LOG_PROB_THRESHOLD:
+        return True
+    words = len(segment.words or ())
+    return words >= 3 and words / max(segment.end - segment.start, 0.01) > MAX_WORDS_PER_SECOND
+
+
+def _decode(
+    model,
+    audio: np.ndarray,
+    *,
+    language: str | None,
+    hotwords: str,
+    fallback: bool = False,
+    on_segment: Callable[[float], None] | None = None,
+) -> tuple[list[Word], object, bool]:
+    """The piece's words (invented segments dropped), Whisper's info, and whether a segment looped.
+
+    With `fallback`, a window whose text loops or is unlikely is decoded again at higher
+    temperatures, as faster-whisper does by default. `on_segment` hears where each decoded
+    segment ends, in seconds of the piece, as Whisper goes.
+    """
+    options = {**DECODE_OPTIONS, "temperature": FALLBACK_TEMPERATURES if fallback else 0.0}
+    segments, info = model.transcribe(
+        audio,
+        language=language,
+        beam_size=beam_size(),
+        hotwords=hotwords or None,
+        **options,
+    )
+    words: list[Word] = []
+    loops = False
+    for segment in segments:
+        if on_segment is not None:
+            on_segment(float(segment.end))
+        loops = loops or segment.compression_ratio > COMPRESSION_RATIO_THRESHOLD
+        if is_invented(segment):
+            logger.info("Dropped invented text at %.1f s: %r", segment.start, segment.text[:80])
+            continue
+        for word in segment.words or ():
+            if word.word.strip():
+                words.append(Word(float(word.start), float(word.end), word.word, float(word.probability)))
+    return words, info, loops
+
+
+def _decode_in_short_windows(model, piece: np.ndarray, *, language: str | None) -> list[Word]:
+    """A piece decoded again without the prompt, in windows of about REDECODE_SECONDS cut at pauses.
+
+    Whisper loops inside one 30-second window: on a sentence said 14 times, decoding the piece again
+    unprompted, even with the temperature fallback, still looped ("Mina Fischa toad" 28 times);
+    in 8-second windows at temperature 0 one window in seven still did. Short windows with the
+    fallback (cheap on 8 seconds) came back with every repeat.
+    """
+    words: list[Word] = []
+    cuts = quiet_cut_points(piece, piece_seconds=REDECODE_SECONDS, search_seconds=2)
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        heard, _info, _loops = _decode(model, piece[start:end], language=language, hotwords="", fallback=True)
+        offset = start / 16_000
+        words += [Word(word.start + offset, word.end + offset, word.text, word.probability) for word in heard]
+    return words
+
+
 def transcribe_audio(
     audio: np.ndarray,
     *,
-    hotwords: str | None = None,
+    vocabulary: Vocabulary | None = None,
     on_progress: Callable[[float], None] | None = None,
     sample_rate: int = 16_000,
     piece_seconds: float = PIECE_SECONDS,
+    speaker: str = "",
 ) -> Transcription:
-    """Transcribe 16 kHz mono samples with voice-activity filtering, a long clip in pieces cut at pauses.
+    """Transcribe 16 kHz mono samples into short timed lines, biased toward the vocabulary without harm.
 
+    The audio is cut at pauses into pieces of about `piece_seconds`. Each is decoded with the
+    vocabulary as Whisper's prompt; when its text repeats itself (the known failure of prompting on
+    repetitive speech: a sentence said 20 times came back 47 times), the piece is decoded again
+    without the prompt and that decoding is kept. Names are then respelled from the directory, and
+    the words are cut into lines at sentence ends and pauses (capture.segments).
     `on_progress` is called with the seconds transcribed so far.
     """
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
     model = load_model()
+    vocabulary = vocabulary or Vocabulary()
     multilingual = bool(getattr(model.model, "is_multilingual", False))
     language = None if multilingual else "en"
     result = Transcription(duration=len(audio) / sample_rate)
     cuts = quiet_cut_points(audio, sample_rate=sample_rate, piece_seconds=piece_seconds)
+    words: list[Word] = []
+    speech: list[tuple[float, float]] = []
     for start, end in zip(cuts, cuts[1:], strict=False):
         offset = start / sample_rate
-        segments, info = model.transcribe(
-            audio[start:end],
-            language=language,
-            beam_size=beam_size(),
-            vad_filter=True,
-            hotwords=hotwords or None,
-            condition_on_previous_text=False,
-        )
-        for segment in segments:
-            text = segment.text.strip()
-            if text:
-                result.segments.append(
-                    (round(offset + segment.start, 2), round(offset + segment.end, 2), text)
-                )
+        piece = audio[start:end]
+        speech += [
+            (offset + region["start"] / sample_rate, offset + region["end"] / sample_rate)
+            for region in get_speech_timestamps(piece, VadOptions(**SPEECH_EDGES))
+        ]
+
+        def on_segment(seconds: float, offset: float = offset) -> None:
             if on_progress is not None:
-                on_progress(offset + float(segment.end))
+                on_progress(offset + seconds)
+
+        heard, info, loops = _decode(
+            model, piece, language=language, hotwords=vocabulary.hotwords, on_segment=on_segment
+        )
+        if loops or repeats_itself(heard):
+            heard = _decode_in_short_windows(model, piece, language=language or info.language)
+            result.redecoded_windows += 1
+            logger.info(
+                "The piece at %.0f s repeated itself; decoded again in short windows, unprompted", offset
+            )
+        elif vocabulary.hotwords:
+            mark_vocabulary_words(heard, vocabulary)
+        for word in heard:
+            word.start, word.end = round(offset + word.start, 3), round(offset + word.end, 3)
+        words.extend(heard)
         # One language for the whole clip: the first piece's, detected once.
         language = language or info.language
         result.language = result.language or info.language or ""
         if on_progress is not None:
             on_progress(end / sample_rate)
+    result.segments = resegment(respell(words, vocabulary.names))
+    snap_to_speech(result.segments, speech)
+    for segment in result.segments:
+        segment.speaker = speaker
     return result
+
+
+def speaker_labels(names: Sequence[str] = ()) -> tuple[str, str]:
+    """The left and right speakers' names: those given on upload, else teller and interviewer."""
+    given = [" ".join(str(name).split())[:MAX_SPEAKER_LENGTH] for name in names][:2]
+    given += [""] * (2 - len(given))
+    return tuple(name or default for name, default in zip(given, DEFAULT_SPEAKERS, strict=True))
+
+
+def transcribe_clip(
+    audio: np.ndarray,
+    *,
+    vocabulary: Vocabulary | None = None,
+    speakers: Sequence[str] = (),
+    on_progress: Callable[[float], None] | None = None,
+    sample_rate: int = 16_000,
+) -> Transcription:
+    """A decoded clip (mono, or (2, n) channels) as one transcription.
+
+    An interview with one speaker per channel (capture.channels) is transcribed channel by channel,
+    each line labelled with its speaker and the lines merged by time; anything else is mixed to
+    mono. `on_progress` gets the seconds of the clip done (both channels count as one pass).
+    """
+    if audio.ndim == 2 and is_two_speaker_interview(audio, sample_rate=sample_rate):
+        duration = audio.shape[1] / sample_rate
+        merged = Transcription(duration=duration)
+        for index, (channel, label) in enumerate(
+            zip(speaker_channels(audio, sample_rate=sample_rate), speaker_labels(speakers), strict=True)
+        ):
+
+            def channel_progress(seconds: float, before: float = index * duration) -> None:
+                if on_progress is not None:
+                    on_progress((before + seconds) / 2)
+
+            heard = transcribe_audio(
+                channel, vocabulary=vocabulary, on_progress=channel_progress, speaker=label
+            )
+            merged.segments.extend(heard.segments)
+            merged.language = merged.language or heard.language
+            merged.redecoded_windows += heard.redecoded_windows
+        merged.segments.sort(key=lambda segment: (segment.start, segment.end))
+        return merged
+    return transcribe_audio(
+        mono_mix(audio), vocabulary=vocabulary, on_progress=on_progress, sample_rate=sample_rate
+    )

@@ -471,6 +471,7 @@ def story_context(request, story: StoryPage) -> dict:
                 "start": segment.start,
                 "end": segment.end,
                 "text": segment.text,
+                "speaker": segment.speaker,
                 "clock": clock_time(segment.start),
             }
             for segment in segments

@@ -39,7 +39,7 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from stories import schema
-from stories.panels import ClipPlayerPanel
+from stories.panels import ClipPlayerPanel, HeardWordsPanel
 from stories.slugs import free_slug
 from stories.visibility import Visibility, openable_stories, readable_stories
 
@@ -522,6 +522,23 @@ class TranscriptSegment(Orderable):
     start = models.FloatField(help_text="Seconds from the start of the clip.")
     end = models.FloatField(help_text="Seconds from the start of the clip.")
     text = models.TextField()
+    speaker = models.CharField(
+        max_length=80, blank=True, help_text="Who speaks, in a two-microphone interview."
+    )
+    words = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="The words as heard: [start, end, word, probability, spelled by the vocabulary].",
+    )
+
+    panels = [
+        FieldPanel("start"),
+        FieldPanel("end"),
+        FieldPanel("speaker"),
+        FieldPanel("text"),
+        HeardWordsPanel(heading="As heard"),
+    ]
 
     def __str__(self) -> str:
         return f"{self.start:.1f}–{self.end:.1f}: {self.text[:40]}"

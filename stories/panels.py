@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from wagtail.admin.panels import Panel
 
+from stories.transcripts import LOW_CONFIDENCE, HeardWord
+
 
 class ClipPlayerPanel(Panel):
     """Plays the story's clip in the editor; a segment's "Play" button jumps to its start time.
@@ -34,3 +36,27 @@ def clip_url(clip) -> str:
         return clip.file.url
     except ValueError:
         return ""
+
+
+class HeardWordsPanel(Panel):
+    """Beside each transcript line in the editor: the words as the model heard them, the unsure ones
+    (probability below LOW_CONFIDENCE) and those spelled from the directory's vocabulary marked, so
+    an editor checks those first."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "stories/admin/heard_words_panel.html"
+
+        def is_shown(self) -> bool:
+            return bool(getattr(self.instance, "words", None))
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            words = [HeardWord.from_json(word) for word in self.instance.words or []]
+            context["words"] = words
+            context["unsure_count"] = sum(word.is_unsure for word in words)
+            context["vocabulary_count"] = sum(word.vocabulary for word in words)
+            context["edited"] = " ".join("".join(word.text for word in words).split()) != " ".join(
+                (self.instance.text or "").split()
+            )
+            context["low_confidence_percent"] = round(LOW_CONFIDENCE * 100)
+            return context

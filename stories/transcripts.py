@@ -7,6 +7,7 @@ clickable transcript beside the player, so every surface shows the same words at
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from stories.params import BadParameter, QueryParams
@@ -17,12 +18,49 @@ TRANSCRIPT_FORMATS = {
     "srt": "application/x-subrip; charset=utf-8",
 }
 MAX_START_TIME_LENGTH = 20
+# A word heard with less than this probability is marked for editors to check first.
+LOW_CONFIDENCE = 0.5
+
+
+@dataclass
+class HeardWord:
+    """One word as the model heard it: times, its probability, and whether the vocabulary spelled it.
+
+    Stored on each transcript segment as [start, end, word, probability, vocabulary] (capture writes
+    them, the admin's transcript editor marks them).
+    """
+
+    start: float
+    end: float
+    text: str
+    probability: float = 1.0
+    vocabulary: bool = False
+
+    def as_json(self) -> list:
+        return [
+            round(self.start, 2),
+            round(self.end, 2),
+            self.text,
+            round(self.probability, 3),
+            self.vocabulary,
+        ]
+
+    @classmethod
+    def from_json(cls, value) -> HeardWord:
+        values = list(value)
+        start, end, text, probability, vocabulary = (values + [1.0, False][max(len(values) - 3, 0) :])[:5]
+        return cls(float(start), float(end), str(text), float(probability), bool(vocabulary))
+
+    @property
+    def is_unsure(self) -> bool:
+        return self.probability < LOW_CONFIDENCE
 
 
 class TimedLine(Protocol):
     start: float
     end: float
     text: str
+    speaker: str  # "" unless the clip is an interview with one speaker per channel
 
 
 def _split_seconds(seconds: float) -> tuple[int, int, int, int]:
@@ -58,7 +96,15 @@ def _cue_text(text: str) -> str:
     return " ".join(text.split()).replace("-->", "→")
 
 
-def _cues(segments: Iterable[TimedLine]) -> list[tuple[float, float, str]]:
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    text: str
+    speaker: str
+
+
+def _cues(segments: Iterable[TimedLine]) -> list[Cue]:
     cues = []
     for segment in segments:
         text = _cue_text(segment.text)
@@ -66,30 +112,42 @@ def _cues(segments: Iterable[TimedLine]) -> list[tuple[float, float, str]]:
             continue
         start = max(0.0, float(segment.start))
         end = max(start, float(segment.end))
-        cues.append((start, end, text))
+        cues.append(Cue(start, end, text, _cue_text(getattr(segment, "speaker", "") or "")))
     return cues
 
 
+def _vtt_escape(text: str) -> str:
+    """Cue text as WebVTT reads it: "&", "<" and ">" written as entities, so no word becomes a tag."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _with_speaker(cue: Cue) -> str:
+    return f"{cue.speaker}: {cue.text}" if cue.speaker else cue.text
+
+
 def transcript_as_text(segments: Iterable[TimedLine], *, title: str = "") -> str:
-    """Plain text, one timed line per segment: "[1:23] words"."""
+    """Plain text, one timed line per segment: "[1:23] words", or "[1:23] Speaker: words"."""
     lines = [title, ""] if title else []
-    lines += [f"[{clock_time(start)}] {text}" for start, _end, text in _cues(segments)]
+    lines += [f"[{clock_time(cue.start)}] {_with_speaker(cue)}" for cue in _cues(segments)]
     return "\n".join(lines) + "\n"
 
 
 def transcript_as_vtt(segments: Iterable[TimedLine]) -> str:
-    """A WebVTT file: usable as <track kind="captions"> and by any caption editor."""
+    """A WebVTT file: usable as <track kind="captions"> and by any caption editor; speakers as voice tags."""
     blocks = ["WEBVTT"]
-    for number, (start, end, text) in enumerate(_cues(segments), start=1):
-        blocks.append(f"{number}\n{vtt_timestamp(start)} --> {vtt_timestamp(end)}\n{text}")
+    for number, cue in enumerate(_cues(segments), start=1):
+        text = _vtt_escape(cue.text)
+        if cue.speaker:
+            text = f"<v {_vtt_escape(cue.speaker)}>{text}</v>"
+        blocks.append(f"{number}\n{vtt_timestamp(cue.start)} --> {vtt_timestamp(cue.end)}\n{text}")
     return "\n\n".join(blocks) + "\n"
 
 
 def transcript_as_srt(segments: Iterable[TimedLine]) -> str:
-    """A SubRip (.srt) file, numbered from 1."""
+    """A SubRip (.srt) file, numbered from 1; a speaker's name leads their lines."""
     blocks = [
-        f"{number}\n{srt_timestamp(start)} --> {srt_timestamp(end)}\n{text}"
-        for number, (start, end, text) in enumerate(_cues(segments), start=1)
+        f"{number}\n{srt_timestamp(cue.start)} --> {srt_timestamp(cue.end)}\n{_with_speaker(cue)}"
+        for number, cue in enumerate(_cues(segments), start=1)
     ]
     return "\n\n".join(blocks) + "\n" if blocks else ""
 

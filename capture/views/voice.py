@@ -12,7 +12,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from capture.clip_intake import create_submission, upload_field_name
 from capture.media_probe import ClipRefused, format_duration
-from capture.models import GUIDED_PROMPTS, MAX_ORIGIN_LENGTH, ClipSubmission, Prompt, SubmissionMode
+from capture.models import (
+    GUIDED_PROMPTS,
+    MAX_ORIGIN_LENGTH,
+    MAX_SPEAKER_LENGTH,
+    ClipSubmission,
+    Prompt,
+    SubmissionMode,
+)
 from capture.rate_limit import clip_refusal_reason, queued_clip_limit_message, queued_clip_limit_reached
 from capture.tasks import retry_submission
 from stories.middleware import wants_json
@@ -44,6 +51,7 @@ def _voice_context(**extra) -> dict:
         "max_clip_seconds": settings.MAX_CLIP_SECONDS,
         "max_clip_duration": format_duration(settings.MAX_CLIP_SECONDS),
         "max_upload_mb": settings.MAX_UPLOAD_MB,
+        "max_speaker_length": MAX_SPEAKER_LENGTH,
         "visibility_choices": Visibility.choices,
         "accept": "audio/*,video/mp4,video/quicktime,video/webm,.wav,.mp3,.m4a,.aac,.ogg,.opus,.webm,.flac,.mp4,.mov",
         **extra,
@@ -92,7 +100,13 @@ def voice_share(request: HttpRequest) -> HttpResponse:
         "mode": mode,
         "consent": bool(request.POST.get("consent")),
         "visibility": request.POST.get("visibility"),
+        "speaker_left": request.POST.get("speaker_left", ""),
+        "speaker_right": request.POST.get("speaker_right", ""),
     }
+    for field in ("speaker_left", "speaker_right"):
+        if len(posted[field]) > MAX_SPEAKER_LENGTH:
+            message = f"Please keep each speaker's name under {MAX_SPEAKER_LENGTH} characters."
+            return _refuse(request, message, 400, field=field, posted=posted)
     prompts = list(GUIDED_PROMPTS) if mode == SubmissionMode.GUIDED else [Prompt.FREE]
     uploads = {prompt: request.FILES.get(upload_field_name(prompt)) for prompt in prompts}
     try:
@@ -103,6 +117,7 @@ def voice_share(request: HttpRequest) -> HttpResponse:
             consent=posted["consent"],
             visibility=posted["visibility"] or Visibility.STAFF,
             origin=request.POST.get("origin", ""),
+            speaker_names=[posted["speaker_left"], posted["speaker_right"]],
         )
     except ClipRefused as refusal:
         return _refuse(request, refusal.message, refusal.status, field=refusal.field, posted=posted)

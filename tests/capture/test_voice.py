@@ -9,10 +9,12 @@ from wagtail.models import WorkflowState
 
 from capture.drafting import create_draft_story
 from capture.models import ClipSubmission, SubmissionState
+from capture.segments import Segment
 from capture.tasks import process_submission
 from stories.models import Clip, Person, Source, StoryPage, Theme
-from tests.capture.fixtures.speech import as_upload, speak, video_with_speech
-from tests.factories import PersonFactory, ThemeFactory, UserFactory, make_clip
+from stories.transcripts import render_transcript
+from tests.capture.fixtures.speech import as_upload, interview, speak, video_with_speech
+from tests.factories import PersonFactory, ThemeFactory, UserFactory, make_clip, make_editor
 
 pytestmark = pytest.mark.django_db
 
@@ -259,7 +261,7 @@ def test_a_clip_draft_is_filed_with_a_short_free_slug_and_its_suggestions(teller
         create_draft_story(
             user=teller,
             clip=make_clip(),
-            segments=[(0.0, 4.0, telling)],
+            segments=[Segment(0.0, 4.0, telling)],
             fields={"context": telling},
             transcript=telling,
             source="not a source",
@@ -277,3 +279,50 @@ def test_a_clip_draft_is_filed_with_a_short_free_slug_and_its_suggestions(teller
     assert list(first.themes.all()) == [theme] and list(first.people.all()) == [colleague]
     assert [segment.text for segment in first.transcript_segments.all()] == [telling]
     assert first.latest_revision is not None
+
+
+@pytest.mark.whisper
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_two_microphone_interview_becomes_a_draft_with_both_speakers_and_marked_words(
+    client, teller, tmp_path
+):
+    PersonFactory(name="Marcus Adeyemi")
+    clip = interview(
+        tmp_path,
+        "The library opens at nine every morning. Later that week, Marcus Adeyemi showed us the shared board.",
+        "Tea is served in the garden after lunch.",
+        right_delay=1.5,
+        crosstalk=0.1,
+    )
+    response = post_clip(client, as_upload(clip), speaker_left="Dana Reyes", speaker_right="")
+    assert response.status_code == 303
+    submission = ClipSubmission.objects.get()
+    assert submission.speaker_names == ["Dana Reyes", ""]
+    assert process_submission(submission.pk) == SubmissionState.DRAFTED
+    story = StoryPage.objects.get()
+    segments = list(story.transcript_segments.all())
+    speakers = {segment.speaker for segment in segments}
+    assert speakers == {"Dana Reyes", "Interviewer"}
+    said = {
+        speaker: " ".join(s.text.lower() for s in segments if s.speaker == speaker) for speaker in speakers
+    }
+    assert "library" in said["Dana Reyes"] and "lunch" not in said["Dana Reyes"]
+    assert "lunch" in said["Interviewer"] and "library" not in said["Interviewer"]
+    assert "marcus adeyemi" in said["Dana Reyes"]
+    assert [segment.start for segment in segments] == sorted(segment.start for segment in segments)
+    assert all(segment.words for segment in segments)
+
+    vtt = render_transcript(segments, "vtt")  # what the story's .vtt serves once it is published
+    assert "<v Dana Reyes>" in vtt and "<v Interviewer>" in vtt
+    client.force_login(make_editor())
+    editor = client.get(f"/admin/pages/{story.pk}/edit/").content.decode()
+    assert "heard-word--vocabulary" in editor and "Adeyemi</mark>" in editor
+    assert "heard-word--unsure" in editor  # tiny.en is unsure of espeak's "Adeyemi" and more
+    assert 'name="transcript_segments-0-speaker"' in editor
+
+
+def test_a_speaker_name_that_is_too_long_is_refused_with_the_reason(client, teller, tmp_path):
+    response = post_clip(client, as_upload(speak(tmp_path, "Hello.")), speaker_left="x" * 81)
+    assert response.status_code == 400
+    assert "speaker" in response.content.decode()
+    assert not ClipSubmission.objects.exists()

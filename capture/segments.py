@@ -1,0 +1,173 @@
+"""Timed words into transcript lines: short segments cut at sentence ends and pauses, loops caught.
+
+Whisper's own segments follow its 30-second windows, and a vocabulary prompt makes them coarser
+still (a 190 s clip came back as 13 segments, the longest 30 s). Word timestamps do not depend on
+the prompt, so the lines are rebuilt from the words: a line ends at a sentence end or a pause, and
+never runs past MAX_SEGMENT_SECONDS, so a click on a line starts playback at its words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from stories.transcripts import HeardWord as Word
+
+# A line is cut at a sentence end once it is this long, at a pause of PAUSE_SECONDS always, and
+# at its best pause (or comma) before it would pass MAX_SEGMENT_SECONDS.
+MIN_SENTENCE_SECONDS = 1.5
+PAUSE_SECONDS = 0.8
+MAX_SEGMENT_SECONDS = 10.0
+# Text "repeats itself" when a run of this many words comes back this often within one window.
+REPEAT_RUN_WORDS = 5
+REPEAT_TIMES = 2
+REPEAT_WITHIN_SECONDS = 30.0
+
+SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
+CLAUSE_END = re.compile(r"[,;:–—-][\"')\]]*$")
+WORD_CHARACTERS = re.compile(r"[^\w']+")
+
+
+@dataclass
+class Segment:
+    """One transcript line: where it starts and ends in the clip, who speaks, and its words."""
+
+    start: float
+    end: float
+    text: str
+    speaker: str = ""
+    words: list[Word] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "start": round(self.start, 2),
+            "end": round(self.end, 2),
+            "text": self.text,
+            "speaker": self.speaker,
+            "words": [word.as_json() for word in self.words],
+        }
+
+    @classmethod
+    def from_json(cls, value) -> Segment:
+        """A stored segment; the first round stored plain [start, end, text] lists."""
+        if isinstance(value, dict):
+            return cls(
+                float(value["start"]),
+                float(value["end"]),
+                str(value["text"]),
+                str(value.get("speaker", "")),
+                [Word.from_json(word) for word in value.get("words", [])],
+            )
+        start, end, text = value[:3]
+        return cls(float(start), float(end), str(text))
+
+    def shifted(self, seconds: float) -> Segment:
+        """The same line on a timeline that starts `seconds` earlier (a clip joined after others)."""
+        return Segment(
+            round(self.start + seconds, 2),
+            round(self.end + seconds, 2),
+            self.text,
+            self.speaker,
+            [
+                Word(word.start + seconds, word.end + seconds, word.text, word.probability, word.vocabulary)
+                for word in self.words
+            ],
+        )
+
+
+def words_text(words: Iterable[Word]) -> str:
+    return "".join(word.text for word in words).strip()
+
+
+def _cut_before(words: Sequence[Word]) -> int:
+    """Where to cut an over-long run of words: the longest pause (a comma counts double), past its first third."""
+    best, best_score = len(words) - 1, -1.0
+    for index in range(max(1, len(words) // 3), len(words)):
+        pause = words[index].start - words[index - 1].end
+        score = pause + (0.3 if CLAUSE_END.search(words[index - 1].text.strip()) else 0.0)
+        if score > best_score:
+            best, best_score = index, score
+    return best
+
+
+def resegment(words: Sequence[Word], *, max_seconds: float = MAX_SEGMENT_SECONDS) -> list[Segment]:
+    """Lines from timed words: cut at sentence ends and pauses, none longer than `max_seconds`."""
+    segments: list[Segment] = []
+    line: list[Word] = []
+
+    def close(upto: int) -> None:
+        taken, rest = line[:upto], line[upto:]
+        text = words_text(taken)
+        if text:
+            segments.append(Segment(round(taken[0].start, 2), round(taken[-1].end, 2), text, words=taken))
+        line[:] = rest
+
+    for word in words:
+        if line:
+            previous = line[-1]
+            length = previous.end - line[0].start
+            if word.start - previous.end >= PAUSE_SECONDS or (
+                SENTENCE_END.search(previous.text.strip()) and length >= MIN_SENTENCE_SECONDS
+            ):
+                close(len(line))
+        line.append(word)
+        while len(line) > 1 and line[-1].end - line[0].start > max_seconds:
+            close(_cut_before(line))
+    if line:
+        close(len(line))
+    return segments
+
+
+def normalised_words(text: str) -> list[str]:
+    return [word for word in WORD_CHARACTERS.sub(" ", text.lower()).split() if word]
+
+
+def repeats_itself(
+    words: Sequence[Word],
+    *,
+    run: int = REPEAT_RUN_WORDS,
+    times: int = REPEAT_TIMES,
+    within: float = REPEAT_WITHIN_SECONDS,
+) -> bool:
+    """Whether some run of `run` words comes back `times` times within `within` seconds: a decoding loop.
+
+    Loops are local (Whisper repeats what it just wrote), so far-apart repeats of a phrase do not
+    count. Real speech can repeat itself too (a chorus, a list read twice); then the piece is only
+    decoded again without the vocabulary, which costs time and never harms the words.
+    """
+    texts = [normalised_words(word.text) for word in words]
+    flat = [(text, word.start) for word, parts in zip(words, texts, strict=True) for text in parts]
+    seen: dict[tuple[str, ...], list[float]] = {}
+    for index in range(len(flat) - run + 1):
+        key = tuple(text for text, _start in flat[index : index + run])
+        starts = seen.setdefault(key, [])
+        start = flat[index][1]
+        starts[:] = [earlier for earlier in starts if start - earlier <= within]
+        starts.append(start)
+        if len(starts) >= times:
+            return True
+    return False
+
+
+def snap_to_speech(segments: Sequence[Segment], speech: Sequence[tuple[float, float]]) -> None:
+    """Move each line's start (and end) off silence onto the speech around it.
+
+    Whisper's word timestamps often stretch a line's first word back into the pause before it
+    (measured: a line starting 1.05 s before its words); a voice-activity detector knows better
+    where speech starts. A line starting in a pause starts where the next speech does (if that is
+    within the line); a line ending in a pause ends where the speech before it did.
+    """
+    for segment in segments:
+        if not any(start <= segment.start <= end for start, end in speech):
+            later = [start for start, _end in speech if segment.start < start < segment.end]
+            if later:
+                segment.start = round(later[0], 2)
+                if segment.words:
+                    segment.words[0].start = max(segment.words[0].start, segment.start)
+        if not any(start <= segment.end <= end for start, end in speech):
+            earlier = [end for _start, end in speech if segment.start < end < segment.end]
+            if earlier:
+                segment.end = round(earlier[-1], 2)
+                if segment.words:
+                    segment.words[-1].end = min(segment.words[-1].end, segment.end)
