@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run setup test test-database test-quick system-packages lint format lock clean-venv bench-transcribe bench-search
+.PHONY: run setup test test-database test-quick system-packages lint format lock clean-venv bench-transcribe bench-transcript-quality bench-search
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,9 @@ lock:
 
 bench-transcribe: $(STAMP)
 	$(BIN)/python bench/transcribe.py
+
+bench-transcript-quality: $(STAMP) system-packages
+	$(BIN)/python bench/transcribe.py --quality
 
 bench-search: $(STAMP)
 	$(BIN)/python bench/search.py

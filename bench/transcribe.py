@@ -12,6 +12,9 @@ Uses its own database and media folder under bench/out/, never the development d
    second, and per CPU second (all threads) — the CPU figure does not move when other work shares
    the machine. Clip-to-draft = upload handling + job, and its ratio to the bare baseline.
 Targets on a 2-core machine: ≥ 15× real time, clip-to-draft ≤ 1.3× bare, worker peak < 1 GiB.
+
+`--quality` measures what the transcripts are worth instead (WER, line lengths, timing, invented
+repeats, speakers) on a generated corpus: see bench/transcript_quality.py, whose options follow.
 """
 
 from __future__ import annotations
@@ -119,6 +122,13 @@ def worker_job(user, clip: Path) -> tuple[float, float, float]:
 
 
 def main() -> None:
+    if "--quality" in sys.argv:
+        sys.argv.remove("--quality")
+        sys.path.append(str(ROOT / "bench"))  # appended: bench/search.py must not hide the search app
+        import transcript_quality
+
+        transcript_quality.main()
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="30,120,600", help="Clip lengths in seconds, comma-separated.")
     parser.add_argument("--repeat", type=int, default=2, help="Runs of each measurement; the best is kept.")

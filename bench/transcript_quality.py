@@ -73,7 +73,9 @@ VOICES = [("en-us", 150), ("en-gb", 165), ("en-us+f3", 175), ("en-gb-x-rp", 140)
 class Clip:
     name: str
     audio: np.ndarray  # mono, or (2, n) for the interview
-    sentences: list[tuple[float, str, str]] = field(default_factory=list)  # (start, text, channel)
+    sentences: list[tuple[float, float, str, str]] = field(
+        default_factory=list
+    )  # (start, end, text, channel)
 
     @property
     def seconds(self) -> float:
@@ -81,7 +83,7 @@ class Clip:
 
     @property
     def reference(self) -> str:
-        return " ".join(text for _start, text, _channel in sorted(self.sentences))
+        return " ".join(text for _start, _end, text, _channel in sorted(self.sentences))
 
 
 def spoken(text: str, voice: str, speed: int) -> np.ndarray:
@@ -111,7 +113,7 @@ def build(sentences: list[str], *, seconds: float, voice: str, speed: int, seed:
         voice_samples = trimmed(spoken(text, voice, speed))
         if clock + len(voice_samples) / RATE > seconds and marks:
             break
-        marks.append((round(clock, 3), text, "mono"))
+        marks.append((round(clock, 3), round(clock + len(voice_samples) / RATE, 3), text, "mono"))
         pieces.append(voice_samples)
         clock += len(voice_samples) / RATE
         pause = np.zeros(int(rng.uniform(0.3, 1.2) * RATE), dtype=np.float32)
@@ -124,7 +126,11 @@ def build(sentences: list[str], *, seconds: float, voice: str, speed: int, seed:
 def looped_clip() -> Clip:
     one = trimmed(spoken(LOOPED, "en-us", 160))
     pause = np.zeros(int(0.5 * RATE), dtype=np.float32)
-    marks = [(round(i * (len(one) + len(pause)) / RATE, 3), LOOPED, "mono") for i in range(LOOPED_TIMES)]
+    every = (len(one) + len(pause)) / RATE
+    marks = [
+        (round(i * every, 3), round(i * every + len(one) / RATE, 3), LOOPED, "mono")
+        for i in range(LOOPED_TIMES)
+    ]
     audio = np.concatenate([np.concatenate([one, pause]) for _ in range(LOOPED_TIMES)])
     return Clip(f"looped-{int(round(len(audio) / RATE))}s", audio, marks)
 
@@ -135,7 +141,7 @@ def interview_clip(crosstalk: float = 0.1) -> Clip:
     turns = [(channel, text, trimmed(spoken(text, *voices[channel]))) for channel, text in INTERVIEW]
     clock, marks, placed = 0.0, [], []
     for channel, text, samples in turns:
-        marks.append((round(clock, 3), text, channel))
+        marks.append((round(clock, 3), round(clock + len(samples) / RATE, 3), text, channel))
         placed.append((int(clock * RATE), channel, samples))
         clock += len(samples) / RATE - 0.8  # the next turn starts 0.8 s before this one ends
     length = max(start + len(samples) for start, _channel, samples in placed) + RATE // 2
@@ -150,7 +156,7 @@ def interview_clip(crosstalk: float = 0.1) -> Clip:
 
 def corpus(minutes: float) -> list[Clip]:
     clips = [
-        build(VARIED, seconds=10, voice="en-us", speed=150, seed=1),
+        build(VARIED, seconds=14, voice="en-us", speed=150, seed=1),
         build(VARIED, seconds=60, voice="en-gb", speed=165, seed=2),
         build(VARIED[::-1], seconds=190, voice="en-us+f3", speed=175, seed=3),
     ]
@@ -229,13 +235,9 @@ def measure(clip: Clip, heard: Lines) -> dict:
     if clip.audio.ndim == 2:
         right = 0
         for start, end, _text, speaker in ordered:
-            overlap = {}
-            for index, (mark, _sentence, channel) in enumerate(clip.sentences):
-                until = (
-                    clip.sentences[index + 1][0] + 1.0 if index + 1 < len(clip.sentences) else clip.seconds
-                )
-                overlap[channel] = overlap.get(channel, 0) + max(0.0, min(end, until) - max(start, mark))
-            right += speaker == max(overlap, key=overlap.get)
+            # The sentence this line overlaps most is the one it transcribes; was it said on this channel?
+            best = max(clip.sentences, key=lambda sentence: min(end, sentence[1]) - max(start, sentence[0]))
+            right += speaker == best[3]
         row["speakers_right"] = right / max(len(ordered), 1)
     return row
 
@@ -245,6 +247,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10, help="Length of the longest varied clip.")
     parser.add_argument("--beams", default="1,5", help="Beam sizes for Storybank's path, comma-separated.")
     parser.add_argument("--json", type=Path, help="Also write the rows to this file.")
+    parser.add_argument("--only", default="", help="Run only the clips whose name contains this.")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storybank.settings")
     os.environ.setdefault("STORYBANK_VAR_DIR", str(OUT / "var"))
@@ -266,7 +269,7 @@ def main() -> None:
         if count_tokens(", ".join([*terms, term])) <= HOTWORD_TOKEN_BUDGET:
             terms.append(term)
     vocabulary = Vocabulary(terms=tuple(terms), names=tuple(names))
-    clips = corpus(args.minutes)
+    clips = [clip for clip in corpus(args.minutes) if args.only in clip.name]
     print(
         f"# {' '.join(sys.argv)}  ({platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()})"
     )

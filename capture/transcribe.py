@@ -13,8 +13,9 @@ import numpy as np
 from django.conf import settings
 
 from capture.channels import is_two_speaker_interview, mono_mix, speaker_channels
+from capture.media_probe import WHISPER_SAMPLE_RATE
 from capture.models import MAX_SPEAKER_LENGTH
-from capture.segments import Segment, Word, repeats_itself, resegment, snap_to_speech
+from capture.segments import Segment, Word, repeats_itself, resegment, snap_to_speech, unheard_spans
 from capture.vocabulary import Vocabulary, mark_vocabulary_words, respell, vocabulary_for
 from stories.models import Person
 
@@ -35,6 +36,9 @@ NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0
 # Faster than anyone speaks (espeak-ng at 160 words a minute is 2.7 a second).
 MAX_WORDS_PER_SECOND = 6.0
+# Speech left without a word by the prompted decoding, over this many seconds in a piece, is
+# decoded again without the prompt.
+MAX_UNHEARD_SECONDS = 3.0
 # A piece that looped is decoded again, unprompted, in windows of about this many seconds, with
 # faster-whisper's temperature fallback (its default temperatures).
 REDECODE_SECONDS = 8
@@ -143,7 +147,11 @@ class Transcription:
 
 
 def quiet_cut_points(
-    samples: np.ndarray, *, sample_rate: int = 16_000, piece_seconds: float = 120, search_seconds: float = 5
+    samples: np.ndarray,
+    *,
+    sample_rate: int = WHISPER_SAMPLE_RATE,
+    piece_seconds: float = 120,
+    search_seconds: float = 5,
 ) -> list[int]:
     """Where to cut long audio into pieces of about `piece_seconds`: the quietest 100 ms near each mark.
 
@@ -238,9 +246,25 @@ def _decode_in_short_windows(model, piece: np.ndarray, *, language: str | None) 
     cuts = quiet_cut_points(piece, piece_seconds=REDECODE_SECONDS, search_seconds=2)
     for start, end in zip(cuts, cuts[1:], strict=False):
         heard, _info, _loops = _decode(model, piece[start:end], language=language, hotwords="", fallback=True)
-        offset = start / 16_000
+        offset = start / WHISPER_SAMPLE_RATE
         words += [Word(word.start + offset, word.end + offset, word.text, word.probability) for word in heard]
     return words
+
+
+def _mend_unheard(
+    model, piece: np.ndarray, heard: list[Word], spans: list[tuple[float, float]], *, language: str | None
+) -> list[Word]:
+    """The piece's words with each stretch of speech the prompted decoding dropped decoded again, unprompted."""
+    words = list(heard)
+    for start, end in spans:
+        begin, finish = (
+            max(0, int((start - 0.2) * WHISPER_SAMPLE_RATE)),
+            int((end + 0.2) * WHISPER_SAMPLE_RATE),
+        )
+        found, _info, _loops = _decode(model, piece[begin:finish], language=language, hotwords="")
+        offset = begin / WHISPER_SAMPLE_RATE
+        words += [Word(word.start + offset, word.end + offset, word.text, word.probability) for word in found]
+    return sorted(words, key=lambda word: word.start)
 
 
 def transcribe_audio(
@@ -248,7 +272,7 @@ def transcribe_audio(
     *,
     vocabulary: Vocabulary | None = None,
     on_progress: Callable[[float], None] | None = None,
-    sample_rate: int = 16_000,
+    sample_rate: int = WHISPER_SAMPLE_RATE,
     piece_seconds: float = PIECE_SECONDS,
     speaker: str = "",
 ) -> Transcription:
@@ -257,7 +281,8 @@ def transcribe_audio(
     The audio is cut at pauses into pieces of about `piece_seconds`. Each is decoded with the
     vocabulary as Whisper's prompt; when its text repeats itself (the known failure of prompting on
     repetitive speech: a sentence said 20 times came back 47 times), the piece is decoded again
-    without the prompt and that decoding is kept. Names are then respelled from the directory, and
+    without the prompt and that decoding is kept; speech the prompted decoding left without words
+    is decoded again without it. Names are then respelled from the directory, and
     the words are cut into lines at sentence ends and pauses (capture.segments).
     `on_progress` is called with the seconds transcribed so far.
     """
@@ -274,10 +299,11 @@ def transcribe_audio(
     for start, end in zip(cuts, cuts[1:], strict=False):
         offset = start / sample_rate
         piece = audio[start:end]
-        speech += [
-            (offset + region["start"] / sample_rate, offset + region["end"] / sample_rate)
+        piece_speech = [
+            (region["start"] / sample_rate, region["end"] / sample_rate)
             for region in get_speech_timestamps(piece, VadOptions(**SPEECH_EDGES))
         ]
+        speech += [(offset + region_start, offset + region_end) for region_start, region_end in piece_speech]
 
         def on_segment(seconds: float, offset: float = offset) -> None:
             if on_progress is not None:
@@ -293,6 +319,11 @@ def transcribe_audio(
                 "The piece at %.0f s repeated itself; decoded again in short windows, unprompted", offset
             )
         elif vocabulary.hotwords:
+            unheard = unheard_spans(heard, piece_speech)
+            if sum(span_end - span_start for span_start, span_end in unheard) > MAX_UNHEARD_SECONDS:
+                heard = _mend_unheard(model, piece, heard, unheard, language=language or info.language)
+                result.redecoded_windows += 1
+                logger.info("The piece at %.0f s left speech unheard; decoded it again, unprompted", offset)
             mark_vocabulary_words(heard, vocabulary)
         for word in heard:
             word.start, word.end = round(offset + word.start, 3), round(offset + word.end, 3)
@@ -322,7 +353,7 @@ def transcribe_clip(
     vocabulary: Vocabulary | None = None,
     speakers: Sequence[str] = (),
     on_progress: Callable[[float], None] | None = None,
-    sample_rate: int = 16_000,
+    sample_rate: int = WHISPER_SAMPLE_RATE,
 ) -> Transcription:
     """A decoded clip (mono, or (2, n) channels) as one transcription.
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from capture.channels import is_two_speaker_interview, speaker_channels
-from capture.segments import MAX_SEGMENT_SECONDS, Segment, Word, repeats_itself, resegment
+from capture.segments import MAX_SEGMENT_SECONDS, Segment, Word, repeats_itself, resegment, unheard_spans
 from capture.transcribe import speaker_labels
 from capture.vocabulary import Vocabulary, mark_vocabulary_words, respell, vocabulary_for
 from stories.transcripts import HeardWord, transcript_as_srt, transcript_as_text, transcript_as_vtt
@@ -125,3 +125,10 @@ def test_speakers_lead_their_lines_in_every_transcript_format():
     assert "<v Ana>Two floors up.</v>" in vtt
     assert "Ana: Two floors up." in transcript_as_srt(lines)
     assert "[0:02] Ana: Two floors up." in transcript_as_text(lines)
+
+
+def test_speech_left_without_words_is_found_and_joined_into_stretches():
+    words = timed("one two three")  # 0.0 to 1.1 s
+    speech = [(0.0, 1.2), (3.0, 5.0), (5.5, 8.0), (20.0, 22.0)]
+    assert unheard_spans(words, speech) == [(3.0, 8.0), (20.0, 22.0)]
+    assert unheard_spans(words, [(0.0, 1.2)]) == []

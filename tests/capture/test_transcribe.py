@@ -79,13 +79,13 @@ def test_a_clip_transcribed_in_pieces_keeps_every_word_on_one_timeline(tmp_path)
 def test_a_long_repetitive_clip_with_the_vocabulary_keeps_short_lines_and_every_repeat(tmp_path):
     """Prompting with names made a sentence said 20 times come back 47 times, in 30-second lines."""
     sentence = "Lena Fischer told me that the expert on corrosion was two floors up."
-    clip = speak(tmp_path, " ".join([sentence] * 14), rate=160)
+    clip = speak(tmp_path, " ".join([sentence] * 10), rate=160)
     result = transcribe_audio(decode_audio(clip), vocabulary=DIRECTORY)
-    assert result.duration > 50
-    assert result.text.lower().count("corrosion") == 14, result.text
+    assert result.duration > 35
+    assert result.text.lower().count("corrosion") == 10, result.text
     assert max(segment.end - segment.start for segment in result.segments) <= 12
     assert result.redecoded_windows >= 1  # the loop was seen and the piece decoded again without the prompt
-    assert result.text.count("Lena Fischer") >= 10  # names are still spelled from the directory
+    assert result.text.count("Lena Fischer") >= 7  # names are still spelled from the directory
 
 
 @pytest.mark.django_db
