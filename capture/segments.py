@@ -69,10 +69,7 @@ class Segment:
             round(self.end + seconds, 2),
             self.text,
             self.speaker,
-            [
-                Word(word.start + seconds, word.end + seconds, word.text, word.probability, word.vocabulary)
-                for word in self.words
-            ],
+            [word.shifted(seconds) for word in self.words],
         )
 
 

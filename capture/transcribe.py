@@ -247,7 +247,7 @@ def _decode_in_short_windows(model, piece: np.ndarray, *, language: str | None) 
     for start, end in zip(cuts, cuts[1:], strict=False):
         heard, _info, _loops = _decode(model, piece[start:end], language=language, hotwords="", fallback=True)
         offset = start / WHISPER_SAMPLE_RATE
-        words += [Word(word.start + offset, word.end + offset, word.text, word.probability) for word in heard]
+        words += [word.shifted(offset) for word in heard]
     return words
 
 
@@ -263,7 +263,7 @@ def _mend_unheard(
         )
         found, _info, _loops = _decode(model, piece[begin:finish], language=language, hotwords="")
         offset = begin / WHISPER_SAMPLE_RATE
-        words += [Word(word.start + offset, word.end + offset, word.text, word.probability) for word in found]
+        words += [word.shifted(offset) for word in found]
     return sorted(words, key=lambda word: word.start)
 
 
@@ -325,9 +325,7 @@ def transcribe_audio(
                 result.redecoded_windows += 1
                 logger.info("The piece at %.0f s left speech unheard; decoded it again, unprompted", offset)
             mark_vocabulary_words(heard, vocabulary)
-        for word in heard:
-            word.start, word.end = round(offset + word.start, 3), round(offset + word.end, 3)
-        words.extend(heard)
+        words += [word.shifted(offset) for word in heard]
         # One language for the whole clip: the first piece's, detected once.
         language = language or info.language
         result.language = result.language or info.language or ""

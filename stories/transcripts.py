@@ -55,6 +55,12 @@ class HeardWord:
     def is_unsure(self) -> bool:
         return self.probability < LOW_CONFIDENCE
 
+    def shifted(self, seconds: float) -> HeardWord:
+        """The same word on a timeline that starts `seconds` earlier."""
+        return HeardWord(
+            self.start + seconds, self.end + seconds, self.text, self.probability, self.vocabulary
+        )
+
 
 class TimedLine(Protocol):
     start: float
