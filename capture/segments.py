@@ -19,9 +19,11 @@ from stories.transcripts import HeardWord as Word
 MIN_SENTENCE_SECONDS = 1.5
 PAUSE_SECONDS = 0.8
 MAX_SEGMENT_SECONDS = 10.0
-# Text "repeats itself" when a run of this many words comes back this often within one window.
+# Text "repeats itself" when a run of this many words comes back this often within 30 s. Three,
+# not two: a paragraph read twice 25 s apart is no loop (with two, every piece of such a clip was
+# decoded twice, and the worker ran at 2.6× the bare time); a loop repeats many times.
 REPEAT_RUN_WORDS = 5
-REPEAT_TIMES = 2
+REPEAT_TIMES = 3
 REPEAT_WITHIN_SECONDS = 30.0
 
 SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
