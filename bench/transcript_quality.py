@@ -259,16 +259,14 @@ def main() -> None:
     from django.conf import settings
 
     from capture.transcribe import count_tokens, load_model, resolve_model_path
-    from capture.vocabulary import HOTWORD_TOKEN_BUDGET, Vocabulary
+    from capture.vocabulary import Vocabulary, within_budget
 
     load_model()
     names = [json.loads(line)["name"] for line in (DEMO / "people.jsonl").read_text().splitlines() if line]
     themes = [json.loads(line)["name"] for line in (DEMO / "themes.jsonl").read_text().splitlines() if line]
-    terms: list[str] = []
-    for term in names + themes:  # the worker's choice with no teller: names, then themes, within the budget
-        if count_tokens(", ".join([*terms, term])) <= HOTWORD_TOKEN_BUDGET:
-            terms.append(term)
-    vocabulary = Vocabulary(terms=tuple(terms), names=tuple(names))
+    # The worker's choice with no teller: names, then themes, within the budget.
+    terms = within_budget(names + themes, count_tokens=count_tokens)
+    vocabulary = Vocabulary(terms=terms, names=tuple(names))
     clips = [clip for clip in corpus(args.minutes) if args.only in clip.name]
     print(
         f"# {' '.join(sys.argv)}  ({platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()})"

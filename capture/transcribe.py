@@ -234,6 +234,24 @@ def _decode(
     return words, info, loops
 
 
+def _decode_unprompted(
+    model,
+    piece: np.ndarray,
+    spans: Sequence[tuple[int, int]],
+    *,
+    language: str | None,
+    fallback: bool = False,
+) -> list[Word]:
+    """The words of each (first, last sample) span of the piece, decoded without the prompt, on the piece's timeline."""
+    words: list[Word] = []
+    for begin, finish in spans:
+        heard, _info, _loops = _decode(
+            model, piece[begin:finish], language=language, hotwords="", fallback=fallback
+        )
+        words += [word.shifted(begin / WHISPER_SAMPLE_RATE) for word in heard]
+    return words
+
+
 def _decode_in_short_windows(model, piece: np.ndarray, *, language: str | None) -> list[Word]:
     """A piece decoded again without the prompt, in windows of about REDECODE_SECONDS cut at pauses.
 
@@ -242,29 +260,22 @@ def _decode_in_short_windows(model, piece: np.ndarray, *, language: str | None) 
     in 8-second windows at temperature 0 one window in seven still did. Short windows with the
     fallback (cheap on 8 seconds) came back with every repeat.
     """
-    words: list[Word] = []
     cuts = quiet_cut_points(piece, piece_seconds=REDECODE_SECONDS, search_seconds=2)
-    for start, end in zip(cuts, cuts[1:], strict=False):
-        heard, _info, _loops = _decode(model, piece[start:end], language=language, hotwords="", fallback=True)
-        offset = start / WHISPER_SAMPLE_RATE
-        words += [word.shifted(offset) for word in heard]
-    return words
+    return _decode_unprompted(
+        model, piece, list(zip(cuts, cuts[1:], strict=False)), language=language, fallback=True
+    )
 
 
 def _mend_unheard(
     model, piece: np.ndarray, heard: list[Word], spans: list[tuple[float, float]], *, language: str | None
 ) -> list[Word]:
     """The piece's words with each stretch of speech the prompted decoding dropped decoded again, unprompted."""
-    words = list(heard)
-    for start, end in spans:
-        begin, finish = (
-            max(0, int((start - 0.2) * WHISPER_SAMPLE_RATE)),
-            int((end + 0.2) * WHISPER_SAMPLE_RATE),
-        )
-        found, _info, _loops = _decode(model, piece[begin:finish], language=language, hotwords="")
-        offset = begin / WHISPER_SAMPLE_RATE
-        words += [word.shifted(offset) for word in found]
-    return sorted(words, key=lambda word: word.start)
+    samples = [
+        (max(0, int((start - 0.2) * WHISPER_SAMPLE_RATE)), int((end + 0.2) * WHISPER_SAMPLE_RATE))
+        for start, end in spans
+    ]
+    found = _decode_unprompted(model, piece, samples, language=language)
+    return sorted([*heard, *found], key=lambda word: word.start)
 
 
 def transcribe_audio(

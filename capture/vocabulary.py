@@ -104,14 +104,21 @@ def vocabulary_for(
 ) -> Vocabulary:
     """The most likely terms for this teller's clip that fit the prompt budget, counted in model tokens."""
     ordered, names = candidates_for(teller)
+    return Vocabulary(
+        terms=within_budget(ordered, count_tokens=count_tokens, budget=budget),
+        names=tuple(name for name in ordered if name.lower() in names and " " in name),
+    )
+
+
+def within_budget(
+    ordered: Sequence[str], *, count_tokens: Callable[[str], int], budget: int = HOTWORD_TOKEN_BUDGET
+) -> tuple[str, ...]:
+    """The terms, in order, that fit the prompt budget together (one too long is skipped, not the end)."""
     terms: list[str] = []
     for term in ordered:
-        if count_tokens(", ".join([*terms, term])) > budget:
-            continue
-        terms.append(term)
-    return Vocabulary(
-        terms=tuple(terms), names=tuple(name for name in ordered if name.lower() in names and " " in name)
-    )
+        if count_tokens(", ".join([*terms, term])) <= budget:
+            terms.append(term)
+    return tuple(terms)
 
 
 def _letters(text: str) -> str:
