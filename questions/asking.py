@@ -35,6 +35,7 @@ from search.boosts import move_first
 from search.people import Evidence, KnowingPerson, people_who_know, question_words
 from search.query import SearchQuery
 from search.service import SearchPage, search_stories
+from search.sync import meaning_indexed
 from stories.helpful import has_voted_helpful, toggle_helpful_vote
 from stories.models import Person, StoryPage, Theme
 from stories.visibility import is_editor
@@ -251,7 +252,11 @@ def post_question(
     themes = question_themes(text, user)
     with transaction.atomic():
         question = Question.objects.create(
-            text=text, asker=user, source=source, embedding=question_embedding(text)
+            text=text,
+            asker=user,
+            source=source,
+            embedding=question_embedding(text),
+            routed_before_meaning=not meaning_indexed(),
         )
         question.themes.set(themes)
         if before_routing is not None:
@@ -263,12 +268,14 @@ def post_question(
 def route_question(question: Question, asker, *, limit: int) -> list[RoutedPerson]:
     """Send the question to the `limit` best people who know about it, never to the asker.
 
-    Nor to anyone who asked not to be sent questions (`RoutingOptOut`): the next best is asked instead.
+    Nor to anyone who asked not to be sent questions (`RoutingOptOut`), or who was sent it
+    already: the next best is asked instead.
     """
     if limit < 1:
         return []
     passed_by = set(people_who_are(asker).values_list("slug", flat=True))
     passed_by |= set(RoutingOptOut.objects.values_list("person__slug", flat=True))
+    passed_by |= set(question.routings.values_list("person__slug", flat=True))
     candidates = people_who_know(question.text, asker, limit=limit + len(passed_by))
     chosen = [candidate for candidate in candidates if candidate.person.slug not in passed_by][:limit]
     people = Person.objects.in_bulk([candidate.person.slug for candidate in chosen], field_name="slug")

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -21,30 +20,17 @@ from django.utils.text import Truncator
 from questions.answered import AnsweredQuestion, with_answers
 from questions.models import DigestOptOut, DigestSent, Question, QuestionStatus
 from questions.notifications import absolute_url, send_email, unsubscribe_headers
+from questions.signed_links import DIGEST_OPT_OUT
 from questions.visibility import visible_questions
 
-DIGEST_OPT_OUT_SALT = "questions.digest-opt-out"
 DIGEST_PERIOD = datetime.timedelta(days=7)
 ANSWERED_SHOWN = 20
 OPEN_SHOWN = 10
 ANSWER_WORDS_SHOWN = 60
 
 
-def digest_opt_out_token(user) -> str:
-    """The signed token of a digest's unsubscribe link; it never expires."""
-    return signing.dumps(user.pk, salt=DIGEST_OPT_OUT_SALT)
-
-
-def user_for_digest_token(token: str) -> int:
-    """The user id a token was made for; raises signing.BadSignature for a token we did not sign."""
-    user_id = signing.loads(token, salt=DIGEST_OPT_OUT_SALT)
-    if not isinstance(user_id, int):
-        raise signing.BadSignature("Not a user's token.")
-    return user_id
-
-
 def digest_opt_out_url(user) -> str:
-    return absolute_url(reverse("question_feeds:stop_digest", args=[digest_opt_out_token(user)]))
+    return absolute_url(DIGEST_OPT_OUT.path(user.pk))
 
 
 def opt_out_of_digest(user) -> None:

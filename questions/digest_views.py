@@ -6,32 +6,16 @@ The token, signed for one colleague, is the permission (as for the routing e-mai
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core import signing
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.shortcuts import get_object_or_404
 
-from questions.digest import opt_out_of_digest, user_for_digest_token
+from questions.digest import opt_out_of_digest
 from questions.models import DigestOptOut
+from questions.signed_links import DIGEST_OPT_OUT, confirm_then_act
 
-
-@csrf_exempt  # the signed token is the authority; mail programs post here for one-click unsubscribe
-@require_http_methods(["GET", "POST"])
-def stop_digest(request: HttpRequest, token: str) -> HttpResponse:
-    """GET asks to confirm (a mail scanner opening the link changes nothing); POST opts out, once."""
-    try:
-        user_id = user_for_digest_token(token)
-    except signing.BadSignature:
-        return render(request, "questions/digest_stop.html", {"invalid": True}, status=400)
-    user = get_object_or_404(get_user_model(), pk=user_id)
-    if request.method == "POST":
-        opt_out_of_digest(user)
-    return render(
-        request,
-        "questions/digest_stop.html",
-        {
-            "opted_out": DigestOptOut.objects.filter(user=user).exists(),
-            "just_confirmed": request.method == "POST",
-        },
-    )
+stop_digest = confirm_then_act(
+    DIGEST_OPT_OUT,
+    "questions/digest_stop.html",
+    load=lambda user_id: {"colleague": get_object_or_404(get_user_model(), pk=user_id)},
+    act=opt_out_of_digest,
+    done=lambda user: DigestOptOut.objects.filter(user=user).exists(),
+)

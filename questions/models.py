@@ -60,6 +60,10 @@ class Question(models.Model):
     )
     # The question's sentence embedding (float32 bytes), for catching near-duplicates on the way in.
     embedding = models.BinaryField(null=True, blank=True, editable=False)
+    # Routed while some stories still waited for their vectors (the first minute after a fresh
+    # setup, a large import): routed again once meaning search covers the library
+    # (`questions.notifications.route_again_when_meaning_ready`).
+    routed_before_meaning = models.BooleanField(default=False, editable=False, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

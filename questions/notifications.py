@@ -20,20 +20,19 @@ from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
-from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from questions.asking import RoutedPerson
+from questions.asking import RoutedPerson, question_themes, route_question
 from questions.models import Answer, Question, QuestionMute, QuestionRouting, QuestionStatus
+from questions.signed_links import QUESTION_MUTE, ROUTING_OPT_OUT
 from search.people import people_who_know
+from search.sync import meaning_indexed
 from stories.models import Person, StoryPage
 
-ROUTING_OPT_OUT_SALT = "questions.routing-opt-out"
-QUESTION_MUTE_SALT = "questions.question-mute"
 ROUTING_MESSAGE_SALT = "questions.routing-message-id"
 ROUTING_MESSAGE_ID = re.compile(r"<storybank-routing\.(\d{1,18})\.([0-9a-f]{32})@[^<>\s]+>")
 # Every other e-mail Storybank sends (answers, digests, acknowledgements): a reply to one is no question.
@@ -52,34 +51,8 @@ def asker_first_name(question: Question) -> str:
     return question.asker.first_name.strip() or question.asker.get_username()
 
 
-def routing_opt_out_token(person: Person) -> str:
-    """The signed token of a person's "stop sending me questions" link; it never expires."""
-    return signing.dumps(person.pk, salt=ROUTING_OPT_OUT_SALT)
-
-
-def person_for_opt_out_token(token: str) -> int:
-    """The person id a token was made for; raises signing.BadSignature for a token we did not sign."""
-    person_id = signing.loads(token, salt=ROUTING_OPT_OUT_SALT)
-    if not isinstance(person_id, int):
-        raise signing.BadSignature("Not a person's token.")
-    return person_id
-
-
-def question_mute_token(question: Question, user) -> str:
-    """The signed token of "no more e-mails about this question" for one recipient; it never expires."""
-    return signing.dumps([question.pk, user.pk], salt=QUESTION_MUTE_SALT)
-
-
-def mute_for_token(token: str) -> tuple[int, int]:
-    """The (question id, user id) a token was made for; raises signing.BadSignature for any other."""
-    named = signing.loads(token, salt=QUESTION_MUTE_SALT)
-    if not (isinstance(named, list) and len(named) == 2 and all(isinstance(part, int) for part in named)):
-        raise signing.BadSignature("Not a question and a colleague.")
-    return named[0], named[1]
-
-
 def question_mute_url(question: Question, user) -> str:
-    return absolute_url(reverse("questions:mute", args=[question_mute_token(question, user)]))
+    return absolute_url(QUESTION_MUTE.path(question.pk, user.pk))
 
 
 def _send_to_one_waiting(question: Question, user, subject: str, template: str, context: dict) -> bool:
@@ -90,7 +63,7 @@ def _send_to_one_waiting(question: Question, user, subject: str, template: str, 
 
 
 def routing_opt_out_url(person: Person) -> str:
-    return absolute_url(reverse("questions:stop_routing", args=[routing_opt_out_token(person)]))
+    return absolute_url(ROUTING_OPT_OUT.path(person.pk))
 
 
 def mail_domain() -> str:
@@ -255,6 +228,38 @@ def resend_when_due() -> int:
         return 0
     _next_resend_at = time.monotonic() + RESEND_EVERY_SECONDS
     return resend_unsent_routings()
+
+
+def route_again_when_meaning_ready() -> int:
+    """The worker's housekeeping job: questions routed before meaning search covered the library.
+
+    In the first minute after a fresh setup (or during a large import) the worker is still
+    embedding stories, and a question put in other words than its story's finds nobody by its
+    words alone. Once every story's vectors are in the index, each such question still open is
+    routed again, to as many more people as make QUESTIONS_ROUTE_TO, and they are e-mailed as
+    any routed person is. Returns how many people were added.
+    """
+    waiting = Question.objects.filter(routed_before_meaning=True)
+    if not waiting.exists() or not meaning_indexed():
+        return 0
+    added = 0
+    for question in waiting.select_related("asker"):
+        # Claimed first, so two workers never route it twice.
+        if not Question.objects.filter(pk=question.pk, routed_before_meaning=True).update(
+            routed_before_meaning=False
+        ):
+            continue
+        if not question.is_open or question.asker is None:
+            continue
+        room = settings.QUESTIONS_ROUTE_TO - question.routings.count()
+        routed = route_question(question, question.asker, limit=room)
+        if not question.themes.exists():
+            question.themes.set(question_themes(question.text, question.asker))
+        notify_routed_people(question, routed)
+        added += len(routed)
+    if added:
+        logger.info("Meaning search covers the library: %d more people routed to earlier questions", added)
+    return added
 
 
 def waiting_for_answer(question: Question, *, besides=None) -> list:

@@ -10,12 +10,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from questions import asking
 from questions.answered import with_answers
@@ -23,13 +21,12 @@ from questions.curation import end_of_merges
 from questions.forms import AskForm, ChosenStoryForm, PointToStoryForm, WrittenAnswerForm
 from questions.models import MAX_QUESTION_LENGTH, Question, QuestionMute, QuestionStatus, RoutingOptOut
 from questions.notifications import (
-    mute_for_token,
     notify_of_accepted_answer,
     notify_of_story_answer,
     notify_of_written_answer,
     notify_routed_people,
-    person_for_opt_out_token,
 )
+from questions.signed_links import QUESTION_MUTE, ROUTING_OPT_OUT, confirm_then_act
 from questions.telling import share_form_url, voice_recorder_url
 from questions.visibility import shown_answer, visible_questions
 from search.display import shown_result
@@ -274,46 +271,27 @@ def board(request: HttpRequest) -> HttpResponse:
     return render(request, "questions/board.html", context)
 
 
-@csrf_exempt  # the signed token is the authority; mail programs post here for one-click unsubscribe
-@require_http_methods(["GET", "POST"])
-def stop_routing(request: HttpRequest, token: str) -> HttpResponse:
-    """/questions/stop/<token>/: the routing e-mail's link. GET asks to confirm; POST opts out, once.
-
-    No sign-in: the token, signed for one person, is the permission. A token we did not sign is a 400.
-    """
-    try:
-        person_id = person_for_opt_out_token(token)
-    except signing.BadSignature:
-        return render(request, "questions/stop_routing.html", {"invalid": True}, status=400)
-    person = get_object_or_404(Person, pk=person_id)
-    if request.method == "POST":
-        asking.stop_routing_to(person)
-    opted_out = RoutingOptOut.objects.filter(person=person).exists()
-    return render(
-        request,
-        "questions/stop_routing.html",
-        {"person": person, "opted_out": opted_out, "just_confirmed": request.method == "POST"},
-    )
+def _question_and_colleague(question_id: int, user_id: int) -> dict:
+    return {
+        "question": get_object_or_404(Question, pk=question_id),
+        "colleague": get_object_or_404(get_user_model(), pk=user_id),
+    }
 
 
-@csrf_exempt  # the signed token is the authority; mail programs post here for one-click unsubscribe
-@require_http_methods(["GET", "POST"])
-def mute_question(request: HttpRequest, token: str) -> HttpResponse:
-    """/questions/quiet/<token>/: "no more e-mails about this question". GET asks to confirm; POST mutes.
+# /questions/stop/<token>/: the routing e-mail's "stop sending me questions".
+stop_routing = confirm_then_act(
+    ROUTING_OPT_OUT,
+    "questions/stop_routing.html",
+    load=lambda person_id: {"person": get_object_or_404(Person, pk=person_id)},
+    act=asking.stop_routing_to,
+    done=lambda person: RoutingOptOut.objects.filter(person=person).exists(),
+)
 
-    No sign-in: the token, signed for one colleague and one question, is the permission.
-    """
-    try:
-        question_id, user_id = mute_for_token(token)
-    except signing.BadSignature:
-        return render(request, "questions/mute_question.html", {"invalid": True}, status=400)
-    question = get_object_or_404(Question, pk=question_id)
-    user = get_object_or_404(get_user_model(), pk=user_id)
-    if request.method == "POST":
-        asking.hear_no_more(question, user)
-    muted = QuestionMute.objects.filter(question=question, user=user).exists()
-    return render(
-        request,
-        "questions/mute_question.html",
-        {"question": question, "muted": muted, "just_confirmed": request.method == "POST"},
-    )
+# /questions/quiet/<token>/: "no more e-mails about this question", for one colleague.
+mute_question = confirm_then_act(
+    QUESTION_MUTE,
+    "questions/mute_question.html",
+    load=_question_and_colleague,
+    act=asking.hear_no_more,
+    done=lambda question, user: QuestionMute.objects.filter(question=question, user=user).exists(),
+)

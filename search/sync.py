@@ -25,7 +25,8 @@ from search.backends import get_backend
 from search.backends.base import SearchUnavailable
 from search.documents import iter_documents
 from search.embeddings import embed_waiting, with_vectors
-from search.models import PendingIndexUpdate
+from search.embeddings import enabled as meaning_enabled
+from search.models import PendingIndexUpdate, StoryEmbedding
 from storybank.redaction import redact_credentials
 
 logger = logging.getLogger(__name__)
@@ -237,6 +238,20 @@ def embed_waiting_stories() -> int:
     if embedded:
         enqueue_stories(embedded, "meaning indexed")
     return len(embedded)
+
+
+def meaning_indexed() -> bool:
+    """Whether meaning search covers the whole library: no story waits for its vectors, and no
+    update (the one that carries new vectors among them) waits to reach the index.
+
+    Parked updates do not count: they wait for a person (`search_index retry`), not for the worker.
+    """
+    if not meaning_enabled():
+        return True
+    return (
+        not StoryEmbedding.objects.waiting().exists()
+        and not PendingIndexUpdate.objects.filter(parked_at__isnull=True).exists()
+    )
 
 
 def ensure_index() -> tuple[str, int]:

@@ -277,6 +277,7 @@ STORYBANK_HOUSEKEEPING = [
     "questions.imap.poll_when_due",
     "questions.digest.send_when_due",
     "questions.notifications.resend_when_due",
+    "questions.notifications.route_again_when_meaning_ready",
 ]
 STORYBANK_WORKER_STARTUP = ["capture.transcribe.warm_up"]
 

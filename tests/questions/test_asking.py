@@ -9,8 +9,11 @@ from django.core import mail
 from django.urls import reverse
 
 from questions.models import MAX_QUESTION_LENGTH, Question, QuestionRouting, QuestionStatus
+from questions.notifications import route_again_when_meaning_ready
+from search.backends import EMBEDDED
+from search.sync import apply_pending_updates, embed_waiting_stories, meaning_indexed
 from stories.models import HelpfulVote, StoryPage
-from tests.factories import StoryPageFactory
+from tests.factories import PersonFactory, StoryPageFactory
 from tests.questions.conftest import CORROSION_QUESTION
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +203,83 @@ def test_a_question_of_the_longest_allowed_length_is_searched(asker_client, corr
 
     assert response.status_code == 200
     assert response.context["suggestions"].search.results[0].story.pk == corrosion_library.pumps.pk
+
+
+def test_a_question_posted_before_the_stories_are_embedded_is_routed_again_once_they_are(
+    asker_client, asker, meaning_search, settings
+):
+    """The first minute after a fresh setup: words alone find nobody for "rusting"; meaning does."""
+    settings.ELASTICSEARCH_URL = None
+    settings.STORYBANK_SEARCH_BACKEND = EMBEDDED
+    settings.WAGTAILADMIN_BASE_URL = "https://stories.example.org"
+    chemist = PersonFactory(name="Chris Chemist", slug="chris-chemist", email="chris@example.org")
+    StoryPageFactory(
+        title="The expert on corrosion was two floors up",
+        aha="A chemist in the lab knew which coating stops salt water eating the pump housings.",
+        teller=chemist,
+    )
+    StoryPageFactory(
+        title="Invoices approved in one day",
+        aha="Finance moved approvals into a shared queue instead of passing paper around.",
+        teller=PersonFactory(name="Fiona Finance", slug="fiona-finance", email="fiona@example.org"),
+    )
+    apply_pending_updates(wait=True)  # on words; the stories' vectors still wait for the worker
+    assert not meaning_indexed()
+
+    asker_client.post(POST, {"q": "Who can help with equipment rusting?"})
+
+    question = Question.objects.get()
+    assert question.routed_before_meaning
+    assert question.routings.count() == 0
+    assert route_again_when_meaning_ready() == 0  # nothing changes while stories wait
+    assert question.routings.count() == 0
+
+    while embed_waiting_stories():
+        pass
+    apply_pending_updates(wait=True)
+    assert route_again_when_meaning_ready() == 1
+
+    question.refresh_from_db()
+    assert not question.routed_before_meaning
+    assert list(question.routings.values_list("person__name", "notified")) == [("Chris Chemist", True)]
+    assert [message.to for message in mail.outbox] == [["chris@example.org"]]
+    assert "you told “The expert on corrosion was two floors up”" in mail.outbox[0].body
+    assert route_again_when_meaning_ready() == 0  # routed again once, never twice
+
+
+def test_routing_again_tops_up_to_the_setting_and_never_asks_anyone_twice(
+    asker_client, asker, corrosion_library, settings
+):
+    settings.QUESTIONS_ROUTE_TO = 2
+    asker_client.post(POST, {"q": CORROSION_QUESTION})
+    question = Question.objects.get()
+    assert question.routings.count() == 2
+    Question.objects.filter(pk=question.pk).update(routed_before_meaning=True)
+    mail.outbox.clear()
+
+    assert route_again_when_meaning_ready() == 0
+
+    assert question.routings.count() == 2
+    assert mail.outbox == []
+    settings.QUESTIONS_ROUTE_TO = 3
+    Question.objects.filter(pk=question.pk).update(routed_before_meaning=True)
+    assert route_again_when_meaning_ready() == 1
+    assert sorted(question.routings.values_list("person__name", flat=True)) == [
+        "Kim Lab",
+        "Omar Field",
+        "Priya Shah",
+    ]
+    assert [message.to for message in mail.outbox] == [["omar@example.org"]]
+
+
+def test_a_question_closed_meanwhile_is_not_routed_again(asker_client, corrosion_library, settings):
+    settings.QUESTIONS_ROUTE_TO = 1
+    asker_client.post(POST, {"q": CORROSION_QUESTION})
+    question = Question.objects.get()
+    Question.objects.filter(pk=question.pk).update(routed_before_meaning=True, status=QuestionStatus.CLOSED)
+    settings.QUESTIONS_ROUTE_TO = 3
+
+    assert route_again_when_meaning_ready() == 0
+
+    assert question.routings.count() == 1
+    assert not Question.objects.get(pk=question.pk).routed_before_meaning

@@ -10,9 +10,9 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from questions.digest import digest_opt_out_token
 from questions.feeds import FEED_KEY_SALT, answered_feed_url, feed_key
 from questions.models import Answer, Question, QuestionStatus
+from questions.signed_links import DIGEST_OPT_OUT
 from tests.factories import StoryPageFactory, ThemeFactory, UserFactory
 from tests.questions.conftest import QuestionFactory
 
@@ -138,7 +138,7 @@ def test_a_key_we_did_not_sign_for_this_feed_opens_nothing(client, asker, answer
     key = feed_key(asker)
     tampered = key[:-1] + ("A" if key[-1] != "A" else "B")
     not_a_user = signing.Signer(salt=FEED_KEY_SALT).sign("lena")
-    digest_token = digest_opt_out_token(asker)  # signed for the same user, for another purpose
+    digest_token = DIGEST_OPT_OUT.token(asker.pk)  # signed for the same user, for another purpose
     unsalted = signing.Signer().sign(str(asker.pk))
 
     for changed in (tampered, not_a_user, digest_token, unsalted, str(asker.pk), "not-a-key"):

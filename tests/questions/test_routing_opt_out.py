@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from questions.models import Question, QuestionRouting, RoutingOptOut
-from questions.notifications import routing_opt_out_token
+from questions.signed_links import ROUTING_OPT_OUT
 from tests.questions.conftest import CORROSION_QUESTION
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,7 @@ def test_the_link_in_the_routing_email_stops_routing_without_signing_in(
 
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_a_changed_token_is_refused_and_stops_nothing(client, corrosion_library, method):
-    token = routing_opt_out_token(corrosion_library.kim)
+    token = ROUTING_OPT_OUT.token(corrosion_library.kim.pk)
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
     other_person = f"{corrosion_library.priya.pk}{token[token.index(':') :]}"
 
