@@ -51,6 +51,7 @@ MAX_STORY_ID = 2**31 - 1
 SIMILAR_QUESTION_SCORE = 0.45
 SIMILAR_QUESTIONS_SHOWN = 3
 QUESTIONS_FOUND_BY_MEANING = 50
+MAX_WORDS_MATCHED = 10
 
 
 class AnswerRefused(Exception):
@@ -110,15 +111,24 @@ def suggest_answers(text: str, user) -> Suggestions:
     return Suggestions(move_first(page, proven), people, similar)
 
 
-def questions_about(text: str, user) -> QuerySet[Question]:
-    """Questions this reader may see that contain every word of `text` that says what it is about,
-    or that ask much the same (`similar_questions`): the board's search box."""
-    words = question_words(text)
+def every_word_of(text: str) -> Q | None:
+    """A filter for questions whose text holds every word of `text` that says what it is about (no
+    "how", "the"…; at most MAX_WORDS_MATCHED of them), or None when `text` has no such word."""
+    words = sorted(question_words(text))[:MAX_WORDS_MATCHED]
     if not words:
-        return visible_questions(user)
+        return None
     contains = Q()
     for word in words:
         contains &= Q(text__icontains=word)
+    return contains
+
+
+def questions_about(text: str, user) -> QuerySet[Question]:
+    """Questions this reader may see that contain every word of `text` that says what it is about,
+    or that ask much the same (`similar_questions`): the board's search box."""
+    contains = every_word_of(text)
+    if contains is None:
+        return visible_questions(user)
     similar = [item.question.pk for item in similar_questions(text, user, limit=QUESTIONS_FOUND_BY_MEANING)]
     return visible_questions(user).filter(contains | Q(pk__in=similar))
 
@@ -128,12 +138,11 @@ def meaning_ready_for(text: str) -> None:
     whose model is still loading (a web worker just started, the mail listener) would otherwise
     route on words alone and find nobody for a question put in other words. Seconds, once a process.
 
-    The search reads the vector from the model's cache of questions, in both spellings it is asked
-    in (as typed, and with its spacing made single). A model that cannot load leaves words only.
+    The search then reads the vector from the model's cache of questions. A model that cannot
+    load leaves words only.
     """
     try:
-        for spelling in dict.fromkeys([text, " ".join(text.split())]):
-            embeddings.query_vector(spelling, wait=True)
+        embeddings.query_vector(text, wait=True)
     except Exception:
         logger.exception("The embedding model is unavailable: this question is routed on its words only")
 

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from questions.asking import close_question, similar_questions
+from questions.asking import close_question, every_word_of, similar_questions
 from questions.models import Answer, Question, QuestionStatus
 from search.people import question_words
 from stories.visibility import is_editor
@@ -29,7 +29,6 @@ MERGE_SUGGESTIONS = 5
 # Similar questions are looked for among this many of the newest, so the merge page stays cheap.
 SIMILARITY_CANDIDATES = 1000
 SEARCH_RESULTS = 20
-MAX_SEARCH_WORDS = 10
 
 
 class CurationRefused(ValueError):
@@ -186,11 +185,8 @@ def questions_sharing_words(question: Question, *, limit: int = MERGE_SUGGESTION
 
 
 def search_merge_targets(question: Question, text: str, *, limit: int = SEARCH_RESULTS) -> list[Question]:
-    """Merge targets whose text holds every word typed (the first MAX_SEARCH_WORDS), newest first."""
-    targets = merge_targets(question)
-    words = text.split()[:MAX_SEARCH_WORDS]
-    if not words:
+    """Merge targets whose text holds every word typed that says what it is about, newest first."""
+    contains = every_word_of(text)
+    if contains is None:
         return []
-    for word in words:
-        targets = targets.filter(text__icontains=word)
-    return list(targets.order_by("-created_at", "-pk")[:limit])
+    return list(merge_targets(question).filter(contains).order_by("-created_at", "-pk")[:limit])

@@ -8,8 +8,9 @@ that answered similar questions come first on /search/). The questions are the r
 
 from __future__ import annotations
 
+from questions.answered import accepted_answers
 from questions.asking import people_who_are, similar_questions
-from questions.models import Answer, QuestionStatus
+from questions.models import QuestionStatus
 from search.boosts import provide_boost
 from search.people import ANSWERED, Evidence, provide_evidence
 from search.service import NamedItem
@@ -28,14 +29,11 @@ def accepted_answers_to_similar_questions(text: str, user) -> list[tuple[NamedIt
     ]
     if not similar:
         return []
-    accepted = Answer.objects.filter(
-        question__in=similar, accepted=True, author__is_active=True
-    ).select_related("author")
-    by_question = {answer.question_id: answer for answer in accepted}
+    accepted = accepted_answers(similar)
     found = []
     for rank, question in enumerate(similar, start=1):
-        answer = by_question.get(question.pk)
-        if answer is None:
+        answer = accepted.get(question.pk)
+        if answer is None or answer.author is None or not answer.author.is_active:
             continue
         # Signed-in readers may know of everyone in the directory (`stories.access.listed_people`).
         for person in people_who_are(answer.author).only("name", "slug"):

@@ -262,15 +262,25 @@ def route_again_when_meaning_ready() -> int:
     return added
 
 
-def waiting_for_answer(question: Question, *, besides=None) -> list:
+def waiting_for_answer(question: Question, *, besides=None, first=None) -> list:
     """The asker and the question's followers with an address, once each; never `besides` (who
-    answered), nor anyone who asked to hear no more of it."""
+    answered), nor anyone who asked to hear no more of it.
+
+    `first` (the author of an accepted answer) heads the list whatever they asked: being thanked
+    is not news of the question.
+    """
+    waiting = [first] if first is not None and first.is_active and first.email else []
     people = [question.asker] if question.asker is not None and question.asker.is_active else []
     people += list(question.followers.filter(is_active=True).exclude(email=""))
-    seen = set(QuestionMute.objects.filter(question=question).values_list("user_id", flat=True))
-    waiting = []
+    muted = set(QuestionMute.objects.filter(question=question).values_list("user_id", flat=True))
+    seen = {user.pk for user in waiting}
     for user in people:
-        if user.email and user.pk not in seen and (besides is None or user.pk != besides.pk):
+        if (
+            user.email
+            and user.pk not in seen
+            and user.pk not in muted
+            and (besides is None or user.pk != besides.pk)
+        ):
             seen.add(user.pk)
             waiting.append(user)
     return waiting
@@ -331,15 +341,9 @@ def notify_of_accepted_answer(question: Question, answer: Answer) -> int:
         "question_url": absolute_url(question.get_absolute_url()),
         "author_name": answer.author_name,
     }
-    author = answer.author
-    people = [author] if author is not None and author.is_active and author.email else []
-    people += [user for user in waiting_for_answer(question) if user.pk != question.asker_id]
-    sent, seen = 0, set()
-    for user in people:
-        if user.pk in seen:
-            continue
-        seen.add(user.pk)
-        personal = {**context, "is_author": answer.author is not None and user.pk == answer.author.pk}
+    sent = 0
+    for user in waiting_for_answer(question, besides=question.asker, first=answer.author):
+        personal = {**context, "is_author": user.pk == answer.author_id}
         sent += _send_to_one_waiting(
             question, user, f"Answered: {question.short_text}", "answer_accepted", personal
         )

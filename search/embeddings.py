@@ -125,8 +125,13 @@ class Embedder:
         return vectors
 
     def query_vector(self, text: str, *, wait: bool = False) -> np.ndarray | None:
-        """The vector of a reader's question, or None while the model is still loading (or is off)."""
-        if not enabled() or not text.strip():
+        """The vector of a reader's question, or None while the model is still loading (or is off).
+
+        Cached by the question with its spacing made single, so a question asked again with other
+        spacing (typed, then posted; the e-mail that carried it) is embedded once.
+        """
+        text = " ".join(text.split())
+        if not enabled() or not text:
             return None
         cached = self._queries.get(text)
         if cached is not None:

@@ -48,6 +48,20 @@ def test_web_processes_embed_each_question_on_one_thread(settings, monkeypatch):
     assert loaded_with == [1, None]
 
 
+def test_a_question_asked_again_with_other_spacing_is_embedded_once(meaning_search, monkeypatch):
+    asked = []
+    encode = meaning_search.encode
+    monkeypatch.setattr(meaning_search, "encode", lambda texts: asked.append(texts) or encode(texts))
+    meaning_search.forget_questions()
+
+    first = meaning_search.query_vector("Who knows about  equipment\nrusting?")
+    again = meaning_search.query_vector("  Who knows about equipment rusting? ")
+
+    assert asked == [["Who knows about equipment rusting?"]]
+    assert again is first
+    assert meaning_search.query_vector(" \n ") is None
+
+
 def test_off_means_no_vector_and_no_loading(settings):
     settings.EMBEDDING_MODEL = "off"
     embedder = Embedder()
