@@ -2,7 +2,8 @@
 
 Questions are for signed-in colleagues, and feed readers carry no session: a feed's address holds
 a key signed for one user (a salt of its own), and the feed shows what that user may see now
-(`questions.visibility`). The key of an account that is inactive or gone opens nothing (404).
+(`questions.visibility`). The key of an account that is inactive or gone opens nothing (404), nor
+does one the colleague replaced with a new address (an address shared by mistake).
 """
 
 from __future__ import annotations
@@ -14,35 +15,56 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from django.contrib.syndication.views import Feed
 from django.core import signing
+from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from questions.answered import AnsweredQuestion, with_answers
-from questions.models import QuestionStatus
+from questions.models import FeedAddress, QuestionStatus
 from questions.visibility import visible_questions
 from stories.listing import approved_themes
 from stories.models import Theme
 
 FEED_KEY_SALT = "questions.answered-feed"
 FEED_LENGTH = 20
-USER_ID = re.compile(r"[0-9]{1,18}")
+FEED_KEY_NAMES = re.compile(r"(?P<user>[0-9]{1,18})(?:\.(?P<version>[1-9][0-9]{0,8}))?")
+
+
+def feed_version(user) -> int:
+    return FeedAddress.objects.filter(user=user).values_list("version", flat=True).first() or 0
 
 
 def feed_key(user) -> str:
-    """The signed key in a colleague's feed addresses: the same every time, so an address keeps working."""
-    return signing.Signer(salt=FEED_KEY_SALT).sign(str(user.pk))
+    """The signed key in a colleague's feed addresses: the same every time, so an address keeps
+    working, until the colleague asks for a new one (`new_feed_address`)."""
+    version = feed_version(user)
+    named = str(user.pk) if version == 0 else f"{user.pk}.{version}"
+    return signing.Signer(salt=FEED_KEY_SALT).sign(named)
 
 
 def reader_for_feed_key(key: str):
-    """The active user a key was signed for, or None for a key we did not sign or an account that is gone."""
+    """The active user a key was signed for, or None for a key we did not sign, a key replaced by
+    a newer one, or an account that is gone."""
     try:
-        user_id = signing.Signer(salt=FEED_KEY_SALT).unsign(key)
+        named = signing.Signer(salt=FEED_KEY_SALT).unsign(key)
     except signing.BadSignature:
         return None
-    if not USER_ID.fullmatch(user_id):
+    found = FEED_KEY_NAMES.fullmatch(named)
+    if found is None:
         return None
-    return get_user_model().objects.filter(pk=int(user_id), is_active=True).first()
+    reader = get_user_model().objects.filter(pk=int(found["user"]), is_active=True).first()
+    if reader is None or int(found["version"] or 0) != feed_version(reader):
+        return None
+    return reader
+
+
+def new_feed_address(user) -> None:
+    """Every feed address `user` was given opens nothing from now on; the board shows the new one."""
+    with transaction.atomic():
+        address, _ = FeedAddress.objects.select_for_update().get_or_create(user=user)
+        address.version += 1
+        address.save(update_fields=["version", "changed_at"])
 
 
 def answered_feed_url(user, theme: Theme | None = None) -> str:

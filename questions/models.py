@@ -227,3 +227,17 @@ class QuestionMute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} hears no more of {self.question}"
+
+
+class FeedAddress(models.Model):
+    """Which of a colleague's feed addresses is current: changing it (`version` + 1) makes every
+    address given before open nothing, for a feed address shared by mistake. No row: version 0."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="feed_address"
+    )
+    version = models.PositiveIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}'s feed address, version {self.version}"

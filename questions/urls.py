@@ -16,6 +16,7 @@ urlpatterns = [
     path("questions/<int:question_id>/follow/", views.follow_question, name="follow"),
     path("questions/<int:question_id>/tell/", views.tell_story, name="tell"),
     path("questions/<int:question_id>/close/", views.close_question, name="close"),
+    path("questions/feeds/new-address/", views.new_feed_address, name="new_feed_address"),
     path("questions/stop/<str:token>/", views.stop_routing, name="stop_routing"),
     path("questions/quiet/<str:token>/", views.mute_question, name="mute"),
 ]

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from questions import asking
+from questions import asking, feeds
 from questions.answered import with_answers
 from questions.curation import end_of_merges
 from questions.forms import AskForm, ChosenStoryForm, PointToStoryForm, WrittenAnswerForm
@@ -269,6 +269,18 @@ def board(request: HttpRequest) -> HttpResponse:
         "rows": with_answers(page_obj.object_list, request.user),
     }
     return render(request, "questions/board.html", context)
+
+
+@login_required
+@require_POST
+def new_feed_address(request: HttpRequest) -> HttpResponse:
+    """/questions/feeds/new-address/: the reader's old feed addresses stop working (one shared by mistake)."""
+    feeds.new_feed_address(request.user)
+    messages.success(
+        request,
+        "Your feed addresses changed: the old ones open nothing now. Give your feed reader the new one below.",
+    )
+    return redirect("questions:board")
 
 
 def _question_and_colleague(question_id: int, user_id: int) -> dict:

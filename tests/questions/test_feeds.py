@@ -7,12 +7,14 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 from django.core import signing
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from questions.feeds import FEED_KEY_SALT, answered_feed_url, feed_key
-from questions.models import Answer, Question, QuestionStatus
+from questions.models import Answer, FeedAddress, Question, QuestionStatus
 from questions.signed_links import DIGEST_OPT_OUT
+from stories.models import Theme
 from tests.factories import StoryPageFactory, ThemeFactory, UserFactory
 from tests.questions.conftest import QuestionFactory
 
@@ -177,3 +179,38 @@ def test_the_board_links_the_readers_own_feed_with_the_chosen_theme(asker_client
     ) in about_materials
     assert feed_key(colleague) not in everything  # each reader is shown their own key only
     assert asker_client.get(answered_feed_url(asker, materials)).status_code == 200
+
+
+def test_a_reader_who_changes_their_feed_address_closes_every_old_one(asker_client, asker, answered):
+    old_all, old_theme = (
+        answered_feed_url(asker),
+        answered_feed_url(asker, Theme.objects.get(name="Materials")),
+    )
+    assert asker_client.get(old_all).status_code == 200
+
+    response = asker_client.post(reverse("questions:new_feed_address"), follow=True)
+
+    assert response.redirect_chain == [(reverse("questions:board"), 302)]
+    assert "Your feed addresses changed" in response.content.decode()
+    new_all = answered_feed_url(asker)
+    assert new_all != old_all
+    assert f'href="{new_all}"' in response.content.decode()
+    for old in (old_all, old_theme):
+        assert Client().get(old).status_code == 404
+    assert Client().get(new_all).status_code == 200
+    asker_client.post(reverse("questions:new_feed_address"))
+    assert Client().get(new_all).status_code == 404  # each change closes the address before it
+
+
+def test_changing_the_feed_address_needs_a_signed_in_post(asker_client, asker):
+    url = reverse("questions:new_feed_address")
+    anonymous = Client().post(url)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("login"))
+    assert asker_client.get(url).status_code == 405
+    assert not FeedAddress.objects.filter(user=asker).exists()
+
+
+def test_a_key_naming_a_version_never_issued_opens_nothing(client, asker, answered):
+    forged = signing.Signer(salt=FEED_KEY_SALT).sign(f"{asker.pk}.7")  # as if signed, never given out
+    assert client.get(reverse("question_feeds:answered", args=[forged])).status_code == 404
