@@ -27,12 +27,14 @@ system-packages:
 	@scripts/system-packages
 
 # The suite in two runs: tests that only need a database on TEST_WORKERS processes at once, then
-# the ones that start Storybank, Chromium or Whisper themselves (CPU-bound), one at a time.
+# the ones that start Storybank, Chromium or Whisper themselves, on OWN_PROCESS_WORKERS (they
+# spend much of their time waiting for a server to start or a killed worker to be noticed).
 TEST_WORKERS ?= 2
+OWN_PROCESS_WORKERS ?= 2
 IN_PROCESS := not browser and not whisper and not own_sqlite
 test: $(STAMP) system-packages
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "$(IN_PROCESS)" $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -m "browser or whisper or own_sqlite" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(OWN_PROCESS_WORKERS) -m "browser or whisper or own_sqlite" $(PYTEST_ARGS)
 
 # The tests that depend on the database (the PostgreSQL pass of .ci/run).
 test-database: $(STAMP) system-packages

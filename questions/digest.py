@@ -3,12 +3,14 @@
 Each recipient sees only what `visible_questions(recipient)` allows, and the story that answered a
 question only when they may read it. The worker calls `send_when_due` on every heartbeat; the
 week's `DigestSent` row is created before anything is sent, so two workers never both send one
-week (a send that fails half-way is not retried: a digest is never sent twice).
+week, and each copy is recorded before it goes out, so a send cut off half-way is finished later
+without anyone getting the digest twice.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,10 +20,12 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from questions.answered import AnsweredQuestion, with_answers
-from questions.models import DigestOptOut, DigestSent, Question, QuestionStatus
+from questions.models import DigestDelivery, DigestOptOut, DigestSent, Question, QuestionStatus
 from questions.notifications import absolute_url, send_email, unsubscribe_headers
 from questions.signed_links import DIGEST_OPT_OUT
 from questions.visibility import visible_questions
+
+logger = logging.getLogger(__name__)
 
 DIGEST_PERIOD = datetime.timedelta(days=7)
 ANSWERED_SHOWN = 20
@@ -94,14 +98,26 @@ def digest_subject(digest: Digest) -> str:
     return f"Questions this week: {digest.answered_total} answered, {digest.open_total} open"
 
 
-def send_digest(now: datetime.datetime | None = None) -> int:
-    """E-mail this week's digest to every recipient with something to read; returns how many e-mails went out."""
+def send_digest(record: DigestSent, now: datetime.datetime | None = None) -> int:
+    """E-mail the week's digest to every recipient with something to read who has not had it;
+    returns how many e-mails went out.
+
+    Each copy is recorded (`DigestDelivery`) before it is sent, and the record's progress stamped,
+    so a send cut off half-way is finished by `DigestSchedule` without anyone getting it twice.
+    A copy the mail server refused is not recorded: a resumed send tries it again. The one copy
+    being sent when the worker died stays recorded (it may have gone out): never twice, at worst
+    once missing.
+    """
     now = now or timezone.now()
     board_url = absolute_url(reverse("questions:board"))
     sent = 0
-    for user in digest_recipients():
+    for user in digest_recipients().exclude(pk__in=record.deliveries.values("user_id")):
+        DigestSent.objects.filter(pk=record.pk).update(progress_at=now)
         digest = digest_for(user, now)
         if digest.is_empty:
+            continue
+        delivery, created = DigestDelivery.objects.get_or_create(digest=record, user=user)
+        if not created:  # another worker's copy
             continue
         unsubscribe_url = digest_opt_out_url(user)
         context = {
@@ -127,6 +143,9 @@ def send_digest(now: datetime.datetime | None = None) -> int:
             headers=unsubscribe_headers(unsubscribe_url),
         ):
             sent += 1
+        else:
+            delivery.delete()
+    DigestSent.objects.filter(pk=record.pk).update(finished_at=now, recipients=record.deliveries.count())
     return sent
 
 
@@ -146,16 +165,20 @@ def is_due(moment: datetime.datetime) -> bool:
 
 
 def send_now(now: datetime.datetime | None = None) -> int:
-    """Send at once, whatever the week (`send_question_digest --force`); it counts as this week's digest."""
+    """Send at once to everyone, whatever the week (`send_question_digest --force`); it counts as
+    this week's digest."""
     now = now or timezone.now()
     record, _ = DigestSent.objects.get_or_create(week=iso_week(now))
-    sent = send_digest(now)
-    DigestSent.objects.filter(pk=record.pk).update(recipients=sent)
-    return sent
+    record.deliveries.all().delete()
+    return send_digest(record, now)
+
+
+# A send that stamped no progress for this long was cut off (each recipient takes well under a second).
+DIGEST_STALLED_AFTER = datetime.timedelta(minutes=10)
 
 
 class DigestSchedule:
-    """Sends each ISO week's digest once, at or after its weekday and hour.
+    """Sends each ISO week's digest once, at or after its weekday and hour, and finishes one cut off.
 
     Remembering the week it saw sent keeps the heartbeat's calls free of queries for the rest of
     the week; before the hour they make none either.
@@ -170,12 +193,24 @@ class DigestSchedule:
         week = iso_week(now)
         if week == self.week_known_sent or not is_due(now):
             return None
-        record, created = DigestSent.objects.get_or_create(week=week)
-        self.week_known_sent = week
-        if not created:
+        record, created = DigestSent.objects.get_or_create(week=week, defaults={"progress_at": now})
+        if created:
+            return self._send(record, now)
+        if record.finished_at is not None:
+            self.week_known_sent = week
             return None
-        sent = send_digest(now)
-        DigestSent.objects.filter(pk=record.pk).update(recipients=sent)
+        stalled = record.progress_at is None or record.progress_at <= now - DIGEST_STALLED_AFTER
+        # Claimed by moving its progress stamp, so two workers never both finish it.
+        if stalled and DigestSent.objects.filter(pk=record.pk, progress_at=record.progress_at).update(
+            progress_at=now
+        ):
+            logger.warning("The digest for %s was cut off half-way; sending the rest", week)
+            return self._send(record, now)
+        return None
+
+    def _send(self, record: DigestSent, now: datetime.datetime) -> int:
+        sent = send_digest(record, now)
+        self.week_known_sent = record.week
         return sent
 
 

@@ -191,14 +191,34 @@ class HandledMail(models.Model):
 
 
 class DigestSent(models.Model):
-    """One weekly digest sent (the ISO week, e.g. 2026-W49), so no week is sent twice by two workers."""
+    """One weekly digest sent (the ISO week, e.g. 2026-W49), so no week is sent twice by two workers.
+
+    `finished_at` stays empty until every recipient's turn has come; a send cut off half-way (the
+    worker killed) shows no progress for a while and is finished by the next worker.
+    """
 
     week = models.CharField(max_length=10, unique=True)
     sent_at = models.DateTimeField(auto_now_add=True)
     recipients = models.PositiveIntegerField(default=0)
+    progress_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Digest {self.week}"
+
+
+class DigestDelivery(models.Model):
+    """One colleague's copy of a week's digest, recorded before it is sent: a send resumed after a
+    cut-off passes them by, so nobody gets the week's digest twice."""
+
+    digest = models.ForeignKey(DigestSent, on_delete=models.CASCADE, related_name="deliveries")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["digest", "user"], name="one_digest_a_week_each")]
+
+    def __str__(self) -> str:
+        return f"{self.digest} to {self.user}"
 
 
 class DigestOptOut(models.Model):

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from questions import digest
-from questions.digest import OPEN_SHOWN, DigestSchedule, send_digest
-from questions.models import Answer, DigestOptOut, DigestSent, Question, QuestionStatus
+from questions.digest import OPEN_SHOWN, DigestSchedule, send_now
+from questions.models import Answer, DigestDelivery, DigestOptOut, DigestSent, Question, QuestionStatus
 from questions.signed_links import DIGEST_OPT_OUT
 from tests.factories import StoryPageFactory, UserFactory
 from tests.questions.conftest import QuestionFactory
@@ -84,7 +84,7 @@ def digest_to(address: str):
 
 
 def test_each_colleague_gets_the_weeks_answers_and_the_open_questions_oldest_first(week, asker):
-    sent = send_digest(week)
+    sent = send_now(week)
 
     assert sent == 2  # Lena and Theo
     message = digest_to("lena@example.org")
@@ -111,7 +111,7 @@ def test_each_colleague_gets_the_weeks_answers_and_the_open_questions_oldest_fir
 
 
 def test_the_digest_carries_an_unsubscribe_link_and_header_that_work_without_signing_in(week, asker):
-    send_digest(week)
+    send_now(week)
     message = digest_to("lena@example.org")
     [link] = re.findall(r"https://stories\.example\.org/questions/digest/stop/[^/\s]+/", message.body)
     assert message.extra_headers["List-Unsubscribe"] == f"<{link}>"
@@ -132,7 +132,7 @@ def test_the_digest_carries_an_unsubscribe_link_and_header_that_work_without_sig
     assert DigestOptOut.objects.count() == 1
 
     mail.outbox.clear()
-    assert send_digest(week) == 1
+    assert send_now(week) == 1
     assert [message.to for message in mail.outbox] == [["theo@example.org"]]
 
 
@@ -153,7 +153,7 @@ def test_inactive_colleagues_and_those_without_an_address_get_nothing(week):
     UserFactory(username="gone", email="gone@example.org", is_active=False)
     UserFactory(username="nomail", email="")
 
-    assert send_digest(week) == 2
+    assert send_now(week) == 2
     assert sorted(message.to[0] for message in mail.outbox) == ["lena@example.org", "theo@example.org"]
 
 
@@ -161,7 +161,7 @@ def test_nothing_is_sent_when_nothing_was_answered_and_nothing_is_open(site, ask
     answered("Where did the kanban board go?", MONDAY_0800_BERLIN - datetime.timedelta(days=8))
     ask("Which form closes a project?", status=QuestionStatus.CLOSED)
 
-    assert send_digest(MONDAY_0800_BERLIN) == 0
+    assert send_now(MONDAY_0800_BERLIN) == 0
     assert mail.outbox == []
 
 
@@ -169,7 +169,7 @@ def test_a_long_open_list_shows_the_oldest_and_says_how_many_more(site, asker):
     for number in range(OPEN_SHOWN + 3):
         ask(f"Open question {number:02d}?", asked=LONG_AGO + datetime.timedelta(hours=number))
 
-    send_digest(MONDAY_0800_BERLIN)
+    send_now(MONDAY_0800_BERLIN)
 
     message = digest_to("lena@example.org")
     assert message.subject == "Questions this week: 0 answered, 13 open"
@@ -213,6 +213,58 @@ def test_the_digest_goes_out_once_a_week_however_often_and_by_however_many_worke
     assert first_worker.send_when_due(next_monday) is None
     assert sorted(DigestSent.objects.values_list("week", flat=True)) == ["2026-W03", "2026-W04"]
     assert len(mail.outbox) == 4
+
+
+def test_a_digest_cut_off_half_way_is_finished_later_and_nobody_gets_it_twice(week, monkeypatch):
+    class WorkerKilled(BaseException):
+        pass
+
+    real_digest_for = digest.digest_for
+    calls = []
+
+    def killed_while_reading_the_second(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 2:
+            raise WorkerKilled
+        return real_digest_for(*args, **kwargs)
+
+    monkeypatch.setattr(digest, "digest_for", killed_while_reading_the_second)
+    with pytest.raises(WorkerKilled):
+        DigestSchedule().send_when_due(MONDAY_0800_BERLIN)
+    monkeypatch.setattr(digest, "digest_for", real_digest_for)
+    [first] = [message.to[0] for message in mail.outbox]
+    record = DigestSent.objects.get()
+    assert record.finished_at is None
+
+    next_worker = DigestSchedule()
+    assert (
+        next_worker.send_when_due(MONDAY_0800_BERLIN + datetime.timedelta(minutes=5)) is None
+    )  # may be sending
+    assert len(mail.outbox) == 1
+    assert next_worker.send_when_due(MONDAY_0800_BERLIN + datetime.timedelta(minutes=11)) == 1
+
+    assert sorted(message.to[0] for message in mail.outbox) == ["lena@example.org", "theo@example.org"]
+    assert mail.outbox[1].to[0] != first
+    record.refresh_from_db()
+    assert record.finished_at is not None and record.recipients == 2
+    later = MONDAY_0800_BERLIN + datetime.timedelta(hours=1)
+    assert next_worker.send_when_due(later) is None
+    assert DigestSchedule().send_when_due(later) is None
+    assert len(mail.outbox) == 2
+
+
+def test_a_copy_the_mail_server_refused_is_not_counted_as_sent(week, monkeypatch):
+    real_send = digest.send_email
+    monkeypatch.setattr(
+        digest,
+        "send_email",
+        lambda *args, **kwargs: args[3] != "theo@example.org" and real_send(*args, **kwargs),
+    )
+
+    assert DigestSchedule().send_when_due(MONDAY_0800_BERLIN) == 1
+
+    assert list(DigestDelivery.objects.values_list("user__email", flat=True)) == ["lena@example.org"]
+    assert DigestSent.objects.get().recipients == 1
 
 
 def test_a_worker_that_starts_late_in_the_week_still_sends_that_weeks_digest(week):
