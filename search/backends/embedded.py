@@ -60,7 +60,7 @@ from search.query import FacetValue, SearchHit, SearchQuery, SearchResults, Tran
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 TEXT_ANALYZER = "storybank_en"  # lower-cased, English stop words removed, English stemming
 CURRENT_LINK = "current"
 SCHEMA_FILE = "storybank-schema.json"
@@ -106,7 +106,7 @@ def build_schema():
         builder.add_text_field(name, stored=True, tokenizer_name="raw", fast=True)
     builder.add_integer_field("year", stored=True, indexed=True, fast=True)
     builder.add_integer_field("published", indexed=True, fast=True)
-    builder.add_integer_field("helpful", indexed=True, fast=True)
+    builder.add_integer_field("helpful_rank", fast=True)
     builder.add_bytes_field("segments", stored=True)
     return builder.build()
 
@@ -157,6 +157,13 @@ def _timestamp(value: str | None) -> int:
     return int(datetime.fromisoformat(value).timestamp() * 1_000_000) if value else 0
 
 
+def helpful_rank(document: dict) -> int:
+    """Most helpful first, then newest, in one number: tantivy sorts by one fast field, and the
+    database and Elasticsearch break ties between equally helpful stories by publication."""
+    published_ms = min(max(_timestamp(document["first_published_at"]) // 1000, 0), 2**42 - 1)  # to 2109
+    return (min(max(document["helpful_count"], 0), 2**20 - 1) << 42) | published_ms
+
+
 def tantivy_document(document: dict) -> Document:
     """The story document in this index's fields."""
     words: dict[str, list[str]] = {}
@@ -175,7 +182,7 @@ def tantivy_document(document: dict) -> Document:
         "visibility": document["visibility"],
         "language": document["language"],
         "published": _timestamp(document["first_published_at"]),
-        "helpful": document["helpful_count"],
+        "helpful_rank": helpful_rank(document),
         "segments": json.dumps(document["transcript"]).encode(),
     }
     if document["year"]:
@@ -391,7 +398,7 @@ class EmbeddedBackend(SearchBackend):
             if total is None:
                 total = searcher.search(main, limit=1, count=True).count if counted else len(raw_hits)
         else:
-            order_by = {"newest": "published", "helpful": "helpful"}.get(sort)
+            order_by = {"newest": "published", "helpful": "helpful_rank"}.get(sort)
             count = counted and total is None
             result = searcher.search(
                 main, limit=query.per_page, offset=query.offset, count=count, order_by_field=order_by
@@ -615,7 +622,7 @@ class EmbeddedBackend(SearchBackend):
         )
         story_ids = [
             searcher.doc(address).get_first("id")
-            for _, address in searcher.search(title_query, limit=limit, order_by_field="helpful").hits
+            for _, address in searcher.search(title_query, limit=limit, order_by_field="helpful_rank").hits
         ]
         people_query = self.combined_query(
             Query.phrase_prefix_query(SCHEMA, "people_prefix", words), filters, hidden_ids

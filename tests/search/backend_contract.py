@@ -26,6 +26,7 @@ from search.related import related_stories
 from search.service import get_backend, search_stories, suggest
 from search.sync import apply_pending_updates, embed_waiting_stories, find_drift
 from stories.importing import bulk_import_mode
+from stories.listing import DATABASE_ORDER
 from stories.models import StoryPage, TranscriptSegment, Visibility
 from stories.related import related_story_ids, stories_sharing_a_theme
 from tests.factories import OutcomeTypeFactory, PersonFactory, StoryPageFactory, ThemeFactory, UserFactory
@@ -372,6 +373,21 @@ class BackendContract:
             "A nightly data pipeline replaced the spreadsheet",
             "Customer questions answered the same day",
         ]
+
+    def test_equally_helpful_stories_come_newest_first_as_in_the_database(self, index_now):
+        stories = [
+            StoryPageFactory(title=title, helpful_count=helpful)
+            for title, helpful in (("Older, five votes", 5), ("Seven votes", 7), ("Newer, five votes", 5))
+        ]
+        index_now()
+        for story in (stories[0], stories[2]):  # edited since: indexed again, the newer one last
+            story.aha = f"{story.aha} (edited)"
+            story.save_revision().publish()
+            index_now()
+        expected = ["Seven votes", "Newer, five votes", "Older, five votes"]
+        assert titles(find(sort="helpful")) == expected
+        in_the_database = StoryPage.objects.live().order_by(*DATABASE_ORDER["helpful"])
+        assert [story.title for story in in_the_database] == expected
 
     def test_pages_split_results_without_changing_the_total(self, library):
         first, second = find(sort="newest", per_page=2), find(sort="newest", per_page=2, page="2")
