@@ -174,7 +174,9 @@ def filter_context(browsed: BrowsedStories, base_url: str) -> dict:
             }
             for facet, value in browsed.active_filters
         ],
-        "clear_url": query.url(base_url, themes=(), people=(), outcomes=(), years=(), sources=(), page=1),
+        "clear_url": query.url(
+            base_url, themes=(), people=(), outcomes=(), years=(), languages=(), sources=(), page=1
+        ),
         "has_filters": bool(query.filters()),
         "problems": [
             {

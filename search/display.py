@@ -11,7 +11,13 @@ from search.service import SearchPage, StoryResult
 from stories.schema import snippet_labels
 from stories.transcripts import clock_time
 
-FACET_TITLES = {"theme": "Theme", "person": "Person", "outcome": "Outcome", "year": "Year"}
+FACET_TITLES = {
+    "theme": "Theme",
+    "person": "Person",
+    "outcome": "Outcome",
+    "year": "Year",
+    "language": "Language",
+}
 
 
 def play_url(story_url: str, start: float) -> str:
@@ -62,10 +68,14 @@ def shown_result(result: StoryResult) -> ShownResult:
 
 
 FACET_VALUES_SHOWN = 8
+# Shown only when the results differ in it: a library told in one language needs no language filter.
+SHOWN_WHEN_VARIED = {"language"}
 
 
 def facet_group(facet: str, values: list) -> dict:
     """A facet's values: the top few and every chosen one up front, the rest behind "More"."""
+    if facet in SHOWN_WHEN_VARIED and len(values) < 2 and not any(value.selected for value in values):
+        values = []
     shown = [value for index, value in enumerate(values) if index < FACET_VALUES_SHOWN or value.selected]
     more = [value for value in values if value not in shown]
     return {"name": facet, "title": FACET_TITLES[facet], "values": shown, "more": more}
@@ -99,7 +109,7 @@ def page_context(page: SearchPage) -> dict:
             }
             for facet, value in page.active_filters
         ],
-        "clear_url": query.url(themes=(), people=(), outcomes=(), years=(), sources=(), page=1),
+        "clear_url": query.url(themes=(), people=(), outcomes=(), years=(), languages=(), sources=(), page=1),
         "has_filters": bool(query.filters()),
         "page_links": page_links(page) if page.page_count > 1 else [],
         "previous_url": query.url(page=query.page - 1) if page.has_previous else "",

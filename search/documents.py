@@ -18,6 +18,7 @@ from django.db.models.functions import Cast
 from django.utils.html import strip_tags
 from wagtail.models import Page
 
+from stories.languages import story_language
 from stories.models import OutcomeType, Person, StoryPage, Theme, TranscriptSegment
 from stories.schema import Kind, StoryField, story_fields
 
@@ -212,7 +213,7 @@ class DocumentBuilder:
             "body": body_text(row["body_json"]),
             "first_published_at": _iso(first_published),
             "year": year_source.year if year_source else None,
-            "language": row["clip__language"] or "en",
+            "language": story_language(row["clip__language"]),
             "has_clip": row["clip_id"] is not None,
         }
         document["fingerprint"] = document_fingerprint(document)

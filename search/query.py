@@ -1,7 +1,8 @@
 """What a reader asks for (SearchQuery) and what a backend answers (SearchResults).
 
 The same query shape comes from the /search/ page, /api/search/ and the benchmark; every state
-round-trips through URL parameters (`?q=&theme=&person=&outcome=&year=&source=&sort=&page=`).
+round-trips through URL parameters
+(`?q=&theme=&person=&outcome=&year=&language=&source=&sort=&page=`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from stories.params import QueryParams
 SORTS = ("relevance", "newest", "helpful")
 # How text is matched: both lists fused (the default), words only, or meaning only (for comparison).
 RETRIEVALS = ("hybrid", "lexical", "semantic")
-FACETS = ("theme", "person", "outcome", "year")
+FACETS = ("theme", "person", "outcome", "year", "language")
 FILTERS = FACETS + ("source",)
 MAX_QUERY_LENGTH = 200
 MAX_FILTER_VALUES = 20
@@ -37,6 +38,7 @@ class SearchQuery:
     people: tuple[str, ...] = ()
     outcomes: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
+    languages: tuple[str, ...] = ()  # as Whisper names them: "en", "de"…
     sources: tuple[str, ...] = ()
     sort: str = "relevance"
     page: int = 1
@@ -69,6 +71,7 @@ class SearchQuery:
             people=values("person"),
             outcomes=values("outcome"),
             years=reader.integers("year", max_count=MAX_FILTER_VALUES, minimum=1000, maximum=9999),
+            languages=values("language"),
             sources=values("source"),
             sort=reader.choice("sort", SORTS, default="relevance"),
             page=reader.integer("page", default=1, minimum=1, maximum=MAX_PAGE),
@@ -83,6 +86,7 @@ class SearchQuery:
             "person": self.people,
             "outcome": self.outcomes,
             "year": self.years,
+            "language": self.languages,
             "source": self.sources,
         }
         return {name: values for name, values in all_filters.items() if values}
@@ -111,6 +115,7 @@ class SearchQuery:
             ("person", query.people),
             ("outcome", query.outcomes),
             ("year", query.years),
+            ("language", query.languages),
             ("source", query.sources),
         ):
             pairs.extend((name, str(value)) for value in values)
@@ -131,6 +136,7 @@ class SearchQuery:
             "person": "people",
             "outcome": "outcomes",
             "year": "years",
+            "language": "languages",
             "source": "sources",
         }[facet]
         remaining = tuple(item for item in getattr(self, attribute) if str(item) != str(value))

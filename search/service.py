@@ -25,6 +25,7 @@ from search.models import PendingIndexUpdate
 from search.query import FACETS, MAX_PAGE, FacetValue, SearchHit, SearchQuery, SearchResults, Suggestion
 from search.sync import enqueue_stories
 from stories.access import listed_people
+from stories.languages import language_name
 from stories.models import OutcomeType, Person, Source, StoryPage, Theme
 from stories.visibility import may_read_staff_stories
 
@@ -244,6 +245,7 @@ def facet_labels(values_by_facet: dict[str, list[str]]) -> dict[str, dict[str, s
     ]
     labels: dict[str, dict[str, str]] = {facet: {} for facet in models}
     labels["year"] = {value: value for value in values_by_facet.get("year", [])}
+    labels["language"] = {value: language_name(value) for value in values_by_facet.get("language", [])}
     if querysets:
         combined = querysets[0].union(*querysets[1:], all=True) if len(querysets) > 1 else querysets[0]
         for facet, slug, name in combined:
@@ -274,6 +276,7 @@ def label_facets(
         "person": list(query.people),
         "outcome": list(query.outcomes),
         "year": [str(year) for year in query.years],
+        "language": list(query.languages),
     }
     all_values: dict[str, list[FacetValue]] = {}
     for facet in FACETS:

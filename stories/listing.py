@@ -25,6 +25,7 @@ from django.urls import reverse
 
 from stories.access import person_is_listed
 from stories.helpful import has_voted_helpful, helpful_vote_count
+from stories.languages import with_story_language
 from stories.models import (
     HelpfulVote,
     OutcomeType,
@@ -164,6 +165,7 @@ class ChosenFilters(Protocol):
     people: tuple[str, ...]
     outcomes: tuple[str, ...]
     years: tuple[int, ...]
+    languages: tuple[str, ...]
     sources: tuple[str, ...]
 
 
@@ -194,6 +196,8 @@ def chosen_stories(
         stories = stories.filter(pk__in=tagged.values("storypage_id"))
     if chosen.years and leave_out != "year":
         stories = with_story_year(stories).filter(story_year__in=chosen.years)
+    if chosen.languages and leave_out != "language":
+        stories = with_story_language(stories).filter(story_language__in=chosen.languages)
     if chosen.sources and leave_out != "source":
         stories = stories.filter(source__in=chosen.sources)
     return stories
@@ -225,6 +229,16 @@ def year_story_counts(stories: QuerySet[StoryPage]) -> list[tuple[int, int]]:
         .order_by("-story_year")
     )
     return [(row["story_year"], row["story_count"]) for row in rows if row["story_year"]]
+
+
+def language_story_counts(stories: QuerySet[StoryPage]) -> list[tuple[str, int]]:
+    rows = (
+        with_story_language(stories.order_by())
+        .values("story_language")
+        .annotate(story_count=Count("pk"))
+        .order_by("-story_count", "story_language")
+    )
+    return [(row["story_language"], row["story_count"]) for row in rows]
 
 
 @dataclass
@@ -261,7 +275,7 @@ def people_ranked_by_stories(stories: QuerySet[StoryPage]) -> list[PersonStoryCo
 
 
 def facet_counts(stories: QuerySet[StoryPage], chosen: ChosenFilters) -> dict[str, list[tuple[str, int]]]:
-    """(value, stories) for every theme, person, outcome and year, each counted with the other groups."""
+    """(value, stories) for every theme, person, outcome, year and language, each counted with the other groups."""
 
     def narrowed(group: str) -> QuerySet[StoryPage]:
         return chosen_stories(stories, chosen, leave_out=group)
@@ -273,6 +287,7 @@ def facet_counts(stories: QuerySet[StoryPage], chosen: ChosenFilters) -> dict[st
             (outcome.slug, outcome.story_count) for outcome in outcome_story_counts(narrowed("outcome"))
         ],
         "year": [(str(year), count) for year, count in year_story_counts(narrowed("year"))],
+        "language": language_story_counts(narrowed("language")),
     }
 
 

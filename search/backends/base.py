@@ -23,7 +23,7 @@ from stories.schema import search_weights
 
 # Fields whose matches are shown as highlighted snippets, in the order a reader sees them.
 HIGHLIGHT_FIELDS = ("title", "aha", "context", "outcome", "body", "transcript_text")
-FACET_SIZES = {"theme": 30, "person": 30, "outcome": 20, "year": 50}
+FACET_SIZES = {"theme": 30, "person": 30, "outcome": 20, "year": 50, "language": 20}
 TRANSCRIPT_HITS_PER_STORY = 5
 SNIPPET_CHARACTERS = 220
 

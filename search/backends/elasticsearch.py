@@ -64,6 +64,7 @@ FILTER_FIELDS = {
     "person": "person",
     "outcome": "outcome_types.slug",
     "year": "year",
+    "language": "language",
     "source": "source",
 }
 # Searched document field -> the mapped field holding its words, in the order requests list them.

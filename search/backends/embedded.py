@@ -73,6 +73,7 @@ FILTER_FIELDS = {
     "person": "person_slug",
     "outcome": "outcome_slug",
     "year": "year",
+    "language": "language",
     "source": "source",
 }
 # Searched document field -> the index field holding its words, in the index's field order.

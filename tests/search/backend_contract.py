@@ -24,12 +24,19 @@ from search.models import PendingIndexUpdate
 from search.query import SearchQuery
 from search.related import related_stories
 from search.service import get_backend, search_stories, suggest
-from search.sync import apply_pending_updates, embed_waiting_stories, find_drift
+from search.sync import apply_pending_updates, embed_waiting_stories, enqueue_stories, find_drift
 from stories.importing import bulk_import_mode
 from stories.listing import DATABASE_ORDER
-from stories.models import StoryPage, TranscriptSegment, Visibility
+from stories.models import Clip, StoryPage, TranscriptSegment, Visibility
 from stories.related import related_story_ids, stories_sharing_a_theme
-from tests.factories import OutcomeTypeFactory, PersonFactory, StoryPageFactory, ThemeFactory, UserFactory
+from tests.factories import (
+    OutcomeTypeFactory,
+    PersonFactory,
+    StoryPageFactory,
+    ThemeFactory,
+    UserFactory,
+    make_clip,
+)
 
 ANONYMOUS = AnonymousUser()
 
@@ -373,6 +380,20 @@ class BackendContract:
             "A nightly data pipeline replaced the spreadsheet",
             "Customer questions answered the same day",
         ]
+
+    def test_the_language_heard_in_a_clip_is_a_filter_and_a_facet(self, library):
+        clip = make_clip()
+        Clip.objects.filter(pk=clip.pk).update(language="de")
+        StoryPage.objects.filter(pk=library["pipeline"].pk).update(clip=clip)
+        enqueue_stories([library["pipeline"].pk], "clip heard")
+        apply_pending_updates(wait=True)
+
+        german = find(language="de")
+        assert titles(german) == ["A nightly data pipeline replaced the spreadsheet"]
+        assert german.total == 1
+        assert counts(german, "language") == {"de": 1, "en": 3}  # counted without its own filter
+        assert counts(find(q="spreadsheet"), "language") == {"de": 1}
+        assert find(language="xx").total == 0
 
     def test_equally_helpful_stories_come_newest_first_as_in_the_database(self, index_now):
         stories = [

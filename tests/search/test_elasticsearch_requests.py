@@ -236,6 +236,18 @@ def test_filters_go_in_post_filter_and_each_facet_applies_only_the_others():
     }
 
 
+def test_the_language_filters_and_is_counted_like_any_facet():
+    request = body(SearchQuery(languages=("de",), themes=("data",)))
+    assert request["post_filter"] == {
+        "bool": {"filter": [{"terms": {"themes.slug": ["data"]}}, {"terms": {"language": ["de"]}}]}
+    }
+    assert facet_filter(request, "language") == {"bool": {"filter": [{"terms": {"themes.slug": ["data"]}}]}}
+    assert request["aggs"]["language"]["aggs"] == {
+        "values": {"terms": {"field": "language", "size": 20}},
+        "selected": {"terms": {"field": "language", "include": ["de"], "size": 1}},
+    }
+
+
 def test_without_filters_facets_count_everything_visible():
     request = body(SearchQuery())
     assert request["query"] == {"bool": {"filter": [VISIBLE_TO_ANONYMOUS]}}

@@ -15,8 +15,15 @@ from django.test import Client
 
 from search.backends import EMBEDDED
 from search.sync import apply_pending_updates
-from stories.models import StoryPage, Visibility
-from tests.factories import OutcomeTypeFactory, PersonFactory, StoryPageFactory, ThemeFactory, UserFactory
+from stories.models import Clip, StoryPage, Visibility
+from tests.factories import (
+    OutcomeTypeFactory,
+    PersonFactory,
+    StoryPageFactory,
+    ThemeFactory,
+    UserFactory,
+    make_clip,
+)
 from tests.search.listing_markup import card_titles, every_page, facet_boxes, result_titles, total_shown
 from tests.stories.story_helpers import set_published
 
@@ -36,6 +43,10 @@ FILTERS = {
     "an outcome, most helpful first": [("outcome", "time-saved"), ("sort", "helpful")],
     "most helpful first": [("sort", "helpful")],
     "a year, newest first": [("year", "2024"), ("sort", "newest")],
+    "a language": [("language", "de")],
+    "two languages, one of them typed stories'": [("language", "fr"), ("language", "en")],
+    "a language and a theme": [("language", "de"), ("theme", "meetings")],
+    "an unknown language": [("language", "xx")],
 }
 
 
@@ -80,6 +91,11 @@ def library_stories(settings):
     )
     StoryPage.objects.filter(pk=staff_only.pk).update(helpful_count=4)
     set_published(staff_only, dt.datetime(2025, 2, 1, 9, 0, tzinfo=dt.UTC))
+    # Told by voice in German and French (as Whisper heard them); every other story is English.
+    for title, language in (("Retro that changed the plan", "de"), ("Hiring loop, shorter", "fr")):
+        clip = make_clip()
+        Clip.objects.filter(pk=clip.pk).update(language=language)
+        StoryPage.objects.filter(title=title).update(clip=clip)
     apply_pending_updates()
 
 
@@ -138,6 +154,33 @@ def test_several_values_in_one_group_match_any_and_count_with_the_other_groups(l
         "2024": ("2024", 3, True),
         "2023": ("2023", 1, False),
     }
+
+
+def test_the_language_filter_names_each_language_and_counts_with_the_other_groups(library_stories):
+    titles, total, facets, page = shown_by_library(
+        Client(), FILTERS["two languages, one of them typed stories'"]
+    )
+    assert "Hiring loop, shorter" in titles and "Retro that changed the plan" not in titles
+    assert total == 12
+    assert facets["language"] == {
+        "en": ("English", 11, True),
+        "fr": ("French", 1, True),
+        "de": ("German", 1, False),
+    }
+    assert "<legend>Language</legend>" in page
+
+
+def test_a_library_told_in_one_language_shows_no_language_filter(settings):
+    settings.STORYBANK_SEARCH_BACKEND = EMBEDDED
+    settings.ELASTICSEARCH_URL = None
+    StoryPageFactory(title="Stand-up in ten minutes")
+    apply_pending_updates()
+    for path in ("/stories/", "/search/?q=stand-up"):
+        page = Client().get(path).content.decode()
+        assert total_shown(page) == 1
+        assert "<legend>Language</legend>" not in page
+    chosen = Client().get("/search/", {"q": "stand-up", "language": "en"}).content.decode()
+    assert "<legend>Language</legend>" in chosen  # a chosen value always shows, to be taken off
 
 
 def test_library_reports_an_unknown_slug_and_offers_to_leave_it_out(library_stories):

@@ -88,7 +88,8 @@ def test_api_returns_results_facets_and_transcript_times(client, stories):
     hit = by_title["Recorded retro"]["transcript_hits"][0]
     assert hit["start"] == 83.4 and hit["url"].endswith("?t=83.4")
     assert {"value": "meetings", "label": "Meetings", "count": 2, "selected": True} in body["facets"]["theme"]
-    assert set(body["facets"]) == {"theme", "person", "outcome", "year"}
+    assert set(body["facets"]) == {"theme", "person", "outcome", "year", "language"}
+    assert body["facets"]["language"] == [{"value": "en", "label": "English", "count": 2, "selected": False}]
 
 
 def test_api_includes_staff_only_stories_for_signed_in_users(client, stories):
