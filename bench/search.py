@@ -393,6 +393,37 @@ def report_vector_store(stories: int, rows: int, question_vectors) -> None:
         f"  stories clearing the similarity floor ({SEMANTIC_MIN_SIMILARITY}) per question:"
         f" median {statistics.median(above):,.0f} (min {min(above):,}, max {max(above):,})"
     )
+    report_vector_recall(reader, question_vectors)
+
+
+def report_vector_recall(reader, question_vectors) -> None:
+    """How much of an exact scan's answer the clusters' answer keeps, and each one's time."""
+    from search.backends.base import SEMANTIC_CANDIDATES, SEMANTIC_MIN_SIMILARITY
+    from search.backends.vectors import PROBED_CLUSTERS
+
+    if not reader.approximate:
+        print(
+            "  meaning search scans every row (below the approximate index's threshold, or --exact-vectors)"
+        )
+        return
+    limit = SEMANTIC_CANDIDATES * 4  # what the embedded backend asks the store for
+    kept, exact_ms, approximate_ms = [], [], []
+    for vector in question_vectors[:40]:
+        started = time.perf_counter()
+        exact = reader._nearest(reader._arrays(), vector, SEMANTIC_MIN_SIMILARITY, limit)
+        exact_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        approximate = reader._nearest(reader._arrays(), vector, SEMANTIC_MIN_SIMILARITY, limit, reader._lists)
+        approximate_ms.append((time.perf_counter() - started) * 1000)
+        wanted = {story.story_id for story in exact[:SEMANTIC_CANDIDATES]}
+        found = {story.story_id for story in approximate}
+        kept.append(len(wanted & found) / len(wanted) if wanted else 1.0)
+    print(
+        f"  approximate meaning search ({len(reader._lists.clusters.centroids):,} clusters, {PROBED_CLUSTERS} probed):"
+        f" recall of the exact top {SEMANTIC_CANDIDATES} {statistics.mean(kept):.3f} (min {min(kept):.2f});"
+        f" store p50 {statistics.median(exact_ms):.1f} ms exact, {statistics.median(approximate_ms):.1f} ms"
+        f" approximate"
+    )
 
 
 def query_runner(through: str, mode: str):
@@ -613,7 +644,34 @@ def run_reused(options) -> None:
         embedder.load()
         print(f"Embedding model {model_name()} loaded in {time.perf_counter() - started:.1f}s")
     print(f"\n== {get_backend().count():,} stories, reused ==")
+    if options.hybrid:
+        import numpy as np
+        from django.contrib.auth.models import AnonymousUser
+
+        from search.query import SearchQuery
+        from search.service import search_stories
+
+        search_stories(SearchQuery(text="customer", retrieval="lexical"), AnonymousUser())  # opens the build
+        started = time.perf_counter()
+        reader = get_backend()._vector_reader
+        print(
+            f"  vector store: {reader.story_count:,} stories; loaded in {time.perf_counter() - started:.1f}s"
+        )
+        started = time.perf_counter()
+        approximate = reader.approximate  # clusters the rows, past the threshold
+        print(f"  clustered in {time.perf_counter() - started:.1f}s" if approximate else "  scanned exactly")
+        queries = query_set(StoryGenerator(), options.queries)
+        vectors = np.stack([embedder.query_vector(text, wait=True) for text in questions_of(queries)])
+        report_vector_recall(reader, vectors)
     time_every_mode(options)
+
+
+def exact_vectors_if_asked(options) -> None:
+    if options.exact_vectors:
+        from search.backends import vectors
+
+        vectors.APPROXIMATE_FROM_ROWS = sys.maxsize
+        print("Meaning search scans every vector (--exact-vectors)")
 
 
 def question_threads() -> None:
@@ -681,6 +739,11 @@ def main() -> None:
     parser.add_argument(
         "--postgres-sizes", type=int, nargs="+", help="sizes for the PostgreSQL run (default: --sizes)"
     )
+    parser.add_argument(
+        "--exact-vectors",
+        action="store_true",
+        help="scan every vector, however many (to compare with the approximate index)",
+    )
     parser.add_argument("--wagtail-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -692,6 +755,7 @@ def main() -> None:
 
     if options.reuse:
         configure(options.reuse)
+        exact_vectors_if_asked(options)
         print_machine()
         print(f"Reused folder: {options.reuse}")
         run_reused(options)
@@ -703,6 +767,7 @@ def main() -> None:
 
     print_machine()
     print(f"Working folder: {workdir}")
+    exact_vectors_if_asked(options)
     if connection.introspection.table_names():
         raise SystemExit(f"{options.database_url} is not empty: give the benchmark a fresh database")
     call_command("migrate", interactive=False, verbosity=0)

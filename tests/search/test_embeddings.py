@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from search import embeddings
+from search.backends import vectors
 from search.backends.vectors import VectorReader, write_vectors
 from search.embeddings import Embedder
 
@@ -94,3 +95,56 @@ def test_the_vector_reader_follows_changes_and_ranks_stories_by_their_closest_ro
     ] == [(2, 0)]
     assert reader.story_count == 1
     assert reader.nearest(unit(1, 0), minimum=0.5, limit=5) == []
+
+
+def clustered_library(rng, stories: int, topics: int, dimensions: int = 32):
+    """Story vectors gathered around `topics` directions, as a library's stories gather around what they are about."""
+    centres = rng.normal(size=(topics, dimensions)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    library = []
+    for story_id in range(1, stories + 1):
+        rows = centres[rng.integers(topics, size=2)] + rng.normal(scale=0.35, size=(2, dimensions))
+        library.append((story_id, (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)))
+    return centres, library
+
+
+def test_a_large_store_is_searched_in_the_nearest_clusters_and_finds_what_an_exact_scan_finds(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(vectors, "APPROXIMATE_FROM_ROWS", 4000)
+    rng = np.random.default_rng(7)
+    centres, library = clustered_library(rng, stories=3000, topics=40)
+    write_vectors(tmp_path, library)
+    reader = VectorReader(tmp_path)
+    assert reader.approximate
+
+    overlaps = []
+    for centre in centres[:20]:
+        question = centre + rng.normal(scale=0.1, size=centre.shape).astype(np.float32)
+        question /= np.linalg.norm(question)
+        approximate = [story.story_id for story in reader.nearest(question, minimum=0.3, limit=10)]
+        exact = [story.story_id for story in reader.nearest(question, minimum=0.3, limit=10, exact=True)]
+        assert len(exact) == 10
+        overlaps.append(len(set(approximate) & set(exact)) / len(exact))
+    assert np.mean(overlaps) >= 0.9, overlaps
+
+
+def test_stories_written_after_the_clustering_are_found_and_deleted_ones_are_not(tmp_path, monkeypatch):
+    monkeypatch.setattr(vectors, "APPROXIMATE_FROM_ROWS", 4000)
+    rng = np.random.default_rng(11)
+    centres, library = clustered_library(rng, stories=2500, topics=30)
+    write_vectors(tmp_path, library)
+    reader = VectorReader(tmp_path)
+    question = centres[3]
+    assert reader.nearest(question, minimum=0.3, limit=3)  # clustered now
+
+    write_vectors(tmp_path, [(9001, np.stack([question]))], delete_ids=[1])
+    near = reader.nearest(question, minimum=0.3, limit=3)
+    assert near[0].story_id == 9001 and near[0].similarity == pytest.approx(1.0)
+    assert all(story.story_id != 1 for story in reader.nearest(library[0][1][0], minimum=0.0, limit=50))
+    assert reader.approximate
+
+
+def test_a_small_store_is_scanned_exactly(tmp_path):
+    write_vectors(tmp_path, [(1, np.stack([unit(1, 0)]))])
+    assert not VectorReader(tmp_path).approximate
