@@ -659,7 +659,10 @@ def run_reused(options) -> None:
         )
         started = time.perf_counter()
         approximate = reader.approximate  # clusters the rows, past the threshold
-        print(f"  clustered in {time.perf_counter() - started:.1f}s" if approximate else "  scanned exactly")
+        print(
+            f"  first meaning search loads the store{', clustered,' if approximate else ''}"
+            f" in {time.perf_counter() - started:.1f}s"
+        )
         queries = query_set(StoryGenerator(), options.queries)
         vectors = np.stack([embedder.query_vector(text, wait=True) for text in questions_of(queries)])
         report_vector_recall(reader, vectors)
