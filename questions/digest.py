@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -109,10 +110,12 @@ def send_digest(record: DigestSent, now: datetime.datetime | None = None) -> int
     once missing.
     """
     now = now or timezone.now()
+    started = time.monotonic()
     board_url = absolute_url(reverse("questions:board"))
     sent = 0
     for user in digest_recipients().exclude(pk__in=record.deliveries.values("user_id")):
-        DigestSent.objects.filter(pk=record.pk).update(progress_at=now)
+        progress = now + datetime.timedelta(seconds=time.monotonic() - started)  # on `now`'s clock
+        DigestSent.objects.filter(pk=record.pk).update(progress_at=progress)
         digest = digest_for(user, now)
         if digest.is_empty:
             continue

@@ -253,6 +253,35 @@ def test_a_digest_cut_off_half_way_is_finished_later_and_nobody_gets_it_twice(we
     assert len(mail.outbox) == 2
 
 
+def test_a_long_send_shows_its_progress_so_nobody_takes_it_over(week, monkeypatch):
+    """Eleven minutes into a send (a slow mail server) the worker is still stamping its progress."""
+
+    class WorkerKilled(BaseException):
+        pass
+
+    clock = iter([0.0, 0.0, 660.0, 660.0, 660.0])
+    monkeypatch.setattr(digest.time, "monotonic", lambda: next(clock))
+    real_digest_for = digest.digest_for
+    calls = []
+
+    def killed_while_reading_the_second(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 2:
+            raise WorkerKilled
+        return real_digest_for(*args, **kwargs)
+
+    monkeypatch.setattr(digest, "digest_for", killed_while_reading_the_second)
+    with pytest.raises(WorkerKilled):
+        DigestSchedule().send_when_due(MONDAY_0800_BERLIN)
+    monkeypatch.setattr(digest, "digest_for", real_digest_for)
+    monkeypatch.setattr(digest.time, "monotonic", lambda: 0.0)
+
+    next_worker = DigestSchedule()
+    assert next_worker.send_when_due(MONDAY_0800_BERLIN + datetime.timedelta(minutes=12)) is None
+    assert next_worker.send_when_due(MONDAY_0800_BERLIN + datetime.timedelta(minutes=22)) == 1
+    assert len(mail.outbox) == 2
+
+
 def test_a_copy_the_mail_server_refused_is_not_counted_as_sent(week, monkeypatch):
     real_send = digest.send_email
     monkeypatch.setattr(
