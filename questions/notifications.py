@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from questions.asking import RoutedPerson, question_themes, route_question
+from questions.asking import RoutedPerson, meaning_ready_for, question_themes, route_question
 from questions.models import Answer, Question, QuestionMute, QuestionRouting, QuestionStatus
 from questions.signed_links import QUESTION_MUTE, ROUTING_OPT_OUT
 from search.people import people_who_know
@@ -251,6 +251,7 @@ def route_again_when_meaning_ready() -> int:
             continue
         if not question.is_open or question.asker is None:
             continue
+        meaning_ready_for(question.text)  # this worker's model may still be loading
         room = settings.QUESTIONS_ROUTE_TO - question.routings.count()
         routed = route_question(question, question.asker, limit=room)
         if not question.themes.exists():
