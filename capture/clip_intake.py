@@ -23,11 +23,11 @@ from capture.media_probe import ClipRefused, ProbeResult, probe_clip
 from capture.models import (
     GUIDED_PROMPTS,
     MAX_ORIGIN_LENGTH,
-    MAX_SPEAKER_LENGTH,
     ClipPart,
     ClipSubmission,
     Prompt,
     SubmissionMode,
+    tidy_speaker_names,
 )
 from capture.rate_limit import clip_refusal_reason
 from capture.tasks import enqueue_transcription
@@ -169,7 +169,7 @@ def create_submission(
                 consent=consent,
                 visibility=visibility if visibility in Visibility.values else Visibility.STAFF,
                 origin=origin[:MAX_ORIGIN_LENGTH],
-                speaker_names=[" ".join(name.split())[:MAX_SPEAKER_LENGTH] for name in speaker_names][:2],
+                speaker_names=tidy_speaker_names(speaker_names),
             )
             for position, (prompt, item) in enumerate(stored):
                 ClipPart.objects.create(

@@ -21,6 +21,11 @@ MAX_ORIGIN_LENGTH = 500
 MAX_SPEAKER_LENGTH = 80
 
 
+def tidy_speaker_names(names) -> list[str]:
+    """The left and right speakers' names as kept: single spaces, MAX_SPEAKER_LENGTH at most, two at most."""
+    return [" ".join(str(name).split())[:MAX_SPEAKER_LENGTH] for name in names][:2]
+
+
 class SubmissionState(models.TextChoices):
     QUEUED = "queued", "Queued"
     TRANSCRIBING = "transcribing", "Transcribing"

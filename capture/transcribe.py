@@ -14,7 +14,7 @@ from django.conf import settings
 
 from capture.channels import is_two_speaker_interview, mono_mix, speaker_channels
 from capture.media_probe import WHISPER_SAMPLE_RATE
-from capture.models import MAX_SPEAKER_LENGTH
+from capture.models import tidy_speaker_names
 from capture.segments import Segment, Word, repeats_itself, resegment, snap_to_speech, unheard_spans
 from capture.vocabulary import Vocabulary, mark_vocabulary_words, respell, vocabulary_for
 from stories.models import Person
@@ -351,7 +351,7 @@ def transcribe_audio(
 
 def speaker_labels(names: Sequence[str] = ()) -> tuple[str, str]:
     """The left and right speakers' names: those given on upload, else teller and interviewer."""
-    given = [" ".join(str(name).split())[:MAX_SPEAKER_LENGTH] for name in names][:2]
+    given = tidy_speaker_names(names)
     given += [""] * (2 - len(given))
     return tuple(name or default for name, default in zip(given, DEFAULT_SPEAKERS, strict=True))
 
