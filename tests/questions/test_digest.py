@@ -215,10 +215,12 @@ def test_the_digest_goes_out_once_a_week_however_often_and_by_however_many_worke
     assert len(mail.outbox) == 4
 
 
-def test_a_digest_cut_off_half_way_is_finished_later_and_nobody_gets_it_twice(week, monkeypatch):
-    class WorkerKilled(BaseException):
-        pass
+class WorkerKilled(BaseException):
+    """The worker's process ended (SIGKILL, a restart) in the middle of the send."""
 
+
+def send_killed_while_reading_the_second(monkeypatch) -> None:
+    """A worker starts this week's digest and dies while reading the second recipient's questions."""
     real_digest_for = digest.digest_for
     calls = []
 
@@ -232,6 +234,10 @@ def test_a_digest_cut_off_half_way_is_finished_later_and_nobody_gets_it_twice(we
     with pytest.raises(WorkerKilled):
         DigestSchedule().send_when_due(MONDAY_0800_BERLIN)
     monkeypatch.setattr(digest, "digest_for", real_digest_for)
+
+
+def test_a_digest_cut_off_half_way_is_finished_later_and_nobody_gets_it_twice(week, monkeypatch):
+    send_killed_while_reading_the_second(monkeypatch)
     [first] = [message.to[0] for message in mail.outbox]
     record = DigestSent.objects.get()
     assert record.finished_at is None
@@ -255,25 +261,9 @@ def test_a_digest_cut_off_half_way_is_finished_later_and_nobody_gets_it_twice(we
 
 def test_a_long_send_shows_its_progress_so_nobody_takes_it_over(week, monkeypatch):
     """Eleven minutes into a send (a slow mail server) the worker is still stamping its progress."""
-
-    class WorkerKilled(BaseException):
-        pass
-
     clock = iter([0.0, 0.0, 660.0, 660.0, 660.0])
     monkeypatch.setattr(digest.time, "monotonic", lambda: next(clock))
-    real_digest_for = digest.digest_for
-    calls = []
-
-    def killed_while_reading_the_second(*args, **kwargs):
-        calls.append(args[0])
-        if len(calls) == 2:
-            raise WorkerKilled
-        return real_digest_for(*args, **kwargs)
-
-    monkeypatch.setattr(digest, "digest_for", killed_while_reading_the_second)
-    with pytest.raises(WorkerKilled):
-        DigestSchedule().send_when_due(MONDAY_0800_BERLIN)
-    monkeypatch.setattr(digest, "digest_for", real_digest_for)
+    send_killed_while_reading_the_second(monkeypatch)
     monkeypatch.setattr(digest.time, "monotonic", lambda: 0.0)
 
     next_worker = DigestSchedule()
