@@ -7,6 +7,8 @@ each is transcribed on its own and the lines are labelled with the speaker.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 FRAME_SECONDS = 0.05
@@ -32,7 +34,23 @@ def _frame_db(channel: np.ndarray, frame: int) -> np.ndarray:
     return 10 * np.log10(energy + 1e-12)
 
 
-def is_two_speaker_interview(stereo: np.ndarray, *, sample_rate: int = 16_000) -> bool:
+@dataclass(frozen=True)
+class ChannelLevels:
+    """Each channel's loudness (dBFS) in FRAME_SECONDS frames: measured once, read by both questions."""
+
+    frame: int
+    left: np.ndarray
+    right: np.ndarray
+
+    @classmethod
+    def of(cls, stereo: np.ndarray, sample_rate: int) -> ChannelLevels:
+        frame = int(FRAME_SECONDS * sample_rate)
+        return cls(frame, _frame_db(stereo[0], frame), _frame_db(stereo[1], frame))
+
+
+def is_two_speaker_interview(
+    stereo: np.ndarray, *, sample_rate: int = 16_000, levels: ChannelLevels | None = None
+) -> bool:
     """Whether a (2, n) recording holds one speaker per channel, rather than one mix twice."""
     if stereo.ndim != 2 or stereo.shape[0] != 2 or stereo.shape[1] < sample_rate:
         return False
@@ -42,31 +60,44 @@ def is_two_speaker_interview(stereo: np.ndarray, *, sample_rate: int = 16_000) -
     correlation = float(np.corrcoef(left[::4], right[::4])[0, 1])
     if correlation > MAX_CORRELATION:
         return False
-    frame = int(FRAME_SECONDS * sample_rate)
-    left_db, right_db = _frame_db(left, frame), _frame_db(right, frame)
-    active = np.maximum(left_db, right_db) > ACTIVE_DB
+    levels = levels or ChannelLevels.of(stereo, sample_rate)
+    active = np.maximum(levels.left, levels.right) > ACTIVE_DB
     if active.sum() < 20:
         return False
-    difference = (left_db - right_db)[active]
+    difference = (levels.left - levels.right)[active]
     left_share = float(np.mean(difference > DOMINANT_DB))
     right_share = float(np.mean(difference < -DOMINANT_DB))
     return left_share >= MIN_SHARE and right_share >= MIN_SHARE
 
 
-def speaker_channels(stereo: np.ndarray, *, sample_rate: int = 16_000) -> list[np.ndarray]:
+def speaker_channels(
+    stereo: np.ndarray, *, sample_rate: int = 16_000, levels: ChannelLevels | None = None
+) -> list[np.ndarray]:
     """Each channel with the other speaker's leaked voice silenced (where the other is far louder)."""
-    frame = int(FRAME_SECONDS * sample_rate)
-    left_db, right_db = _frame_db(stereo[0], frame), _frame_db(stereo[1], frame)
+    levels = levels or ChannelLevels.of(stereo, sample_rate)
     channels = []
-    for own, other, samples in ((left_db, right_db, stereo[0]), (right_db, left_db, stereo[1])):
+    for own, other, samples in (
+        (levels.left, levels.right, stereo[0]),
+        (levels.right, levels.left, stereo[1]),
+    ):
         keep = own >= other - CROSSTALK_DB
         # A few frames either side, so the quiet ends of this speaker's words are not clipped.
         keep = np.convolve(keep.astype(float), np.ones(2 * GUARD_FRAMES + 1), mode="same") > 0
-        gain = np.repeat(keep.astype(np.float32), frame)
+        gain = np.repeat(keep.astype(np.float32), levels.frame)
         gated = samples.copy()
         gated[: len(gain)] *= gain
         channels.append(gated)
     return channels
+
+
+def interview_channels(stereo: np.ndarray, *, sample_rate: int = 16_000) -> list[np.ndarray] | None:
+    """The two speakers' channels of an interview (`speaker_channels`), or None for anything else."""
+    if stereo.ndim != 2 or stereo.shape[0] != 2:
+        return None
+    levels = ChannelLevels.of(stereo, sample_rate)
+    if not is_two_speaker_interview(stereo, sample_rate=sample_rate, levels=levels):
+        return None
+    return speaker_channels(stereo, sample_rate=sample_rate, levels=levels)
 
 
 def mono_mix(audio: np.ndarray) -> np.ndarray:

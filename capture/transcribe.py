@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from capture.channels import is_two_speaker_interview, mono_mix, speaker_channels
+from capture.channels import interview_channels, mono_mix
 from capture.media_probe import WHISPER_SAMPLE_RATE
 from capture.models import tidy_speaker_names
 from capture.segments import Segment, Word, repeats_itself, resegment, snap_to_speech, unheard_spans
@@ -370,12 +370,11 @@ def transcribe_clip(
     each line labelled with its speaker and the lines merged by time; anything else is mixed to
     mono. `on_progress` gets the seconds of the clip done (both channels count as one pass).
     """
-    if audio.ndim == 2 and is_two_speaker_interview(audio, sample_rate=sample_rate):
+    channels = interview_channels(audio, sample_rate=sample_rate)
+    if channels is not None:
         duration = audio.shape[1] / sample_rate
         merged = Transcription(duration=duration)
-        for index, (channel, label) in enumerate(
-            zip(speaker_channels(audio, sample_rate=sample_rate), speaker_labels(speakers), strict=True)
-        ):
+        for index, (channel, label) in enumerate(zip(channels, speaker_labels(speakers), strict=True)):
 
             def channel_progress(seconds: float, before: float = index * duration) -> None:
                 if on_progress is not None:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from capture.channels import is_two_speaker_interview, speaker_channels
+from capture.channels import interview_channels, is_two_speaker_interview, speaker_channels
 from capture.segments import MAX_SEGMENT_SECONDS, Segment, Word, repeats_itself, resegment, unheard_spans
 from capture.transcribe import speaker_labels
 from capture.vocabulary import Vocabulary, mark_vocabulary_words, respell, vocabulary_for
@@ -132,3 +132,18 @@ def test_speech_left_without_words_is_found_and_joined_into_stretches():
     speech = [(0.0, 1.2), (3.0, 5.0), (5.5, 8.0), (20.0, 22.0)]
     assert unheard_spans(words, speech) == [(3.0, 8.0), (20.0, 22.0)]
     assert unheard_spans(words, [(0.0, 1.2)]) == []
+
+
+def test_interview_channels_are_the_gated_channels_of_an_interview_and_none_otherwise():
+    rate = 16_000
+    rng = np.random.default_rng(3)
+    t = np.arange(4 * rate) / rate
+    left = np.where(t < 2, 0.3 * np.sin(2 * np.pi * 220 * t), 0.003 * rng.standard_normal(len(t)))
+    right = np.where(t >= 2, 0.3 * np.sin(2 * np.pi * 330 * t), 0.003 * rng.standard_normal(len(t)))
+    stereo = np.stack([left, right]).astype(np.float32)
+    channels = interview_channels(stereo)
+    assert channels is not None
+    for got, expected in zip(channels, speaker_channels(stereo), strict=True):
+        assert np.array_equal(got, expected)
+    assert interview_channels(np.stack([left, left]).astype(np.float32)) is None
+    assert interview_channels(left.astype(np.float32)) is None
