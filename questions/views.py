@@ -267,6 +267,8 @@ def board(request: HttpRequest) -> HttpResponse:
         "page_obj": page_obj,
         "page_links": page_links(page_obj),
         "rows": with_answers(page_obj.object_list, request.user),
+        # The reader's own feed (about the chosen theme): its key costs a query, so it is made once.
+        "feed_url": feeds.answered_feed_url(request.user, theme),
     }
     return render(request, "questions/board.html", context)
 
