@@ -8,6 +8,7 @@ never runs past MAX_SEGMENT_SECONDS, so a click on a line starts playback at its
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,10 +26,15 @@ MAX_SEGMENT_SECONDS = 10.0
 REPEAT_RUN_WORDS = 5
 REPEAT_TIMES = 3
 REPEAT_WITHIN_SECONDS = 30.0
+# In an interview, a line of at most this many words inside the other speaker's line, saying only
+# words of theirs, is their voice leaking into this microphone.
+ECHO_WORDS = 2
 
 SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
 CLAUSE_END = re.compile(r"[,;:–—-][\"')\]]*$")
 WORD_CHARACTERS = re.compile(r"[^\w']+")
+# Capitalised in the middle of a sentence, so no sign that one begins.
+NOT_SENTENCE_STARTS = {"I", "I'm", "I've", "I'd", "I'll"}
 
 
 @dataclass
@@ -90,8 +96,42 @@ def _cut_before(words: Sequence[Word]) -> int:
     return best
 
 
-def resegment(words: Sequence[Word], *, max_seconds: float = MAX_SEGMENT_SECONDS) -> list[Segment]:
-    """Lines from timed words: cut at sentence ends and pauses, none longer than `max_seconds`."""
+def speech_resumes(speech: Sequence[tuple[float, float]]) -> list[float]:
+    """Where the voice detector heard speech start again after a pause, in order."""
+    ordered = sorted(speech)
+    pairs = zip(ordered, ordered[1:], strict=False)
+    return [resumed for (_, paused), (resumed, _) in pairs if resumed > paused]
+
+
+def _heard_pause(before: Word, after: Word, resumes: Sequence[float]) -> bool:
+    """Whether the voice detector heard speech resume after a pause between two words' middles.
+
+    Whisper stretches words over short pauses (a sentence's last word ran 0.44 s into the 0.73 s
+    pause after it), so the words' own timestamps miss them.
+    """
+    middle_before, middle_after = (before.start + before.end) / 2, (after.start + after.end) / 2
+    index = bisect.bisect_right(resumes, middle_before)
+    return index < len(resumes) and resumes[index] <= middle_after
+
+
+def _starts_sentence(word: Word) -> bool:
+    """A capital after a pause: where Whisper begins a sentence even when it dropped the full stop."""
+    text = word.text.strip()
+    return bool(text[:1].isupper()) and WORD_CHARACTERS.sub("", text) not in NOT_SENTENCE_STARTS
+
+
+def resegment(
+    words: Sequence[Word],
+    *,
+    max_seconds: float = MAX_SEGMENT_SECONDS,
+    speech: Sequence[tuple[float, float]] = (),
+) -> list[Segment]:
+    """Lines from timed words: cut at sentence ends and pauses, none longer than `max_seconds`.
+
+    With the voice-activity regions (`speech`), a line is also cut where the detector heard a
+    pause before a capitalised word: a sentence whose full stop the decoding left out.
+    """
+    resumes = speech_resumes(speech)
     segments: list[Segment] = []
     line: list[Word] = []
 
@@ -106,9 +146,11 @@ def resegment(words: Sequence[Word], *, max_seconds: float = MAX_SEGMENT_SECONDS
         if line:
             previous = line[-1]
             length = previous.end - line[0].start
-            if word.start - previous.end >= PAUSE_SECONDS or (
-                SENTENCE_END.search(previous.text.strip()) and length >= MIN_SENTENCE_SECONDS
-            ):
+            sentence_over = length >= MIN_SENTENCE_SECONDS and (
+                SENTENCE_END.search(previous.text.strip())
+                or (_starts_sentence(word) and _heard_pause(previous, word, resumes))
+            )
+            if word.start - previous.end >= PAUSE_SECONDS or sentence_over:
                 close(len(line))
         line.append(word)
         while len(line) > 1 and line[-1].end - line[0].start > max_seconds:
@@ -116,6 +158,29 @@ def resegment(words: Sequence[Word], *, max_seconds: float = MAX_SEGMENT_SECONDS
     if line:
         close(len(line))
     return segments
+
+
+def without_echoes(segments: Sequence[Segment], *, longest: int = ECHO_WORDS) -> list[Segment]:
+    """An interview's lines without the echoes: a short line that only repeats words the other
+    speaker was saying at that moment, heard through their microphone.
+
+    Silencing the other channel where it is far louder still lets a word through at the edges
+    (measured: a stray "and" on the interviewer's channel, in the teller's sentence, labelled as
+    the interviewer's line).
+    """
+    kept = []
+    for segment in segments:
+        words = normalised_words(segment.text)
+        echoed = 0 < len(words) <= longest and any(
+            other.speaker != segment.speaker
+            and other.start <= segment.start
+            and segment.end <= other.end
+            and set(words) <= set(normalised_words(other.text))
+            for other in segments
+        )
+        if not echoed:
+            kept.append(segment)
+    return kept
 
 
 def normalised_words(text: str) -> list[str]:

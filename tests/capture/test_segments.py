@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from capture.channels import interview_channels, is_two_speaker_interview, speaker_channels
-from capture.segments import MAX_SEGMENT_SECONDS, Segment, Word, repeats_itself, resegment, unheard_spans
+from capture.segments import (
+    MAX_SEGMENT_SECONDS,
+    Segment,
+    Word,
+    repeats_itself,
+    resegment,
+    unheard_spans,
+    without_echoes,
+)
 from capture.transcribe import speaker_labels
 from capture.vocabulary import Vocabulary, mark_vocabulary_words, respell, vocabulary_for
 from stories.transcripts import HeardWord, transcript_as_srt, transcript_as_text, transcript_as_vtt
@@ -25,6 +33,24 @@ def test_lines_end_at_sentence_ends_and_pauses():
     lines = resegment(words)
     assert [line.text for line in lines] == ["We were stuck.", "Then Ana came by", "and helped us"]
     assert lines[1].start == pytest.approx(words[3].start) and lines[1].end == pytest.approx(words[6].end)
+
+
+def test_a_sentence_without_its_full_stop_starts_a_line_where_the_voice_detector_heard_a_pause():
+    # The words run on with no gap (Whisper stretched "up" over the pause) and no full stop.
+    words = timed("the expert was two floors up Since then we keep every answer in one place", step=0.5)
+    resumed = words[6].start + 0.1  # the detector heard speech start again just before "Since"
+    speech = [(0.0, words[5].end - 0.2), (resumed, words[-1].end)]
+    lines = resegment(words, speech=speech)
+    assert [line.text for line in lines] == [
+        "the expert was two floors up",
+        "Since then we keep every answer in one place",
+    ]
+    # No pause heard, or a pause before a word that starts no sentence: one line, as before.
+    assert len(resegment(words)) == 1
+    lowered = [*words[:6], Word(words[6].start, words[6].end, " since", 0.9), *words[7:]]
+    assert len(resegment(lowered, speech=speech)) == 1
+    pronoun = [*words[:6], Word(words[6].start, words[6].end, " I", 0.9), *words[7:]]
+    assert len(resegment(pronoun, speech=speech)) == 1
 
 
 def test_no_line_runs_past_the_limit_and_every_word_is_kept():
@@ -147,3 +173,12 @@ def test_interview_channels_are_the_gated_channels_of_an_interview_and_none_othe
         assert np.array_equal(got, expected)
     assert interview_channels(np.stack([left, left]).astype(np.float32)) is None
     assert interview_channels(left.astype(np.float32)) is None
+
+
+def test_a_word_leaking_through_the_other_microphone_is_no_line_of_its_own():
+    teller = Segment(5.9, 11.2, "I stopped writing long emails and posted every question.", "Teller")
+    echo = Segment(7.5, 7.9, "and", "Interviewer")
+    reply = Segment(7.6, 8.0, "Right.", "Interviewer")  # a word of their own, said over the teller
+    own_words = Segment(9.6, 10.4, "emails, and", "Teller")  # the same speaker: not an echo
+    lines = without_echoes([teller, echo, reply, own_words])
+    assert lines == [teller, reply, own_words]
