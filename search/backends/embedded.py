@@ -459,13 +459,16 @@ class EmbeddedBackend(SearchBackend):
     ) -> list[tuple[float, object]]:
         """One page of the word and meaning lists fused (base.fuse), as (score, address) pairs.
 
-        The word list is read to the end of this page: a story deeper in it, and not close in
-        meaning, scores less than every story above it, so it cannot belong on this page.
+        The word list is read to the end of this page, and at least as deep as the meaning list
+        (SEMANTIC_CANDIDATES): a story found both ways scores from both lists, so read only to
+        the end of page 1 the word list would leave out the word score of a story it ranks 15th,
+        page 2 would rank it higher, and a story could show on both pages.
         """
         depth = query.offset + query.per_page
         lexical_ids: list[int] = []
         if lexical is not None:
-            result = searcher.search(self.combined_query(lexical, filters, hidden_ids), limit=depth)
+            read = max(depth, SEMANTIC_CANDIDATES)
+            result = searcher.search(self.combined_query(lexical, filters, hidden_ids), limit=read)
             lexical_ids = searcher.fast_field_values("id", [address for _, address in result.hits])
         near_ids = [story.story_id for story in near]
         passing = self._ids_matching(searcher, near_ids, filters, hidden_ids)

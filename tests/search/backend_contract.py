@@ -318,6 +318,28 @@ class BackendContract:
         assert titles(page) == ["The expert on corrosion was two floors up"]
         assert page.total == 1
 
+    def test_pages_of_a_search_by_words_and_meaning_come_from_one_ranking(self, meaning_library, index_now):
+        for number in range(6):
+            StoryPageFactory(
+                title=f"Weekly metal report number {number}",
+                aha="The weekly report on metal prices went out.",
+            )
+        StoryPageFactory(
+            title="Rust on the pump housings",
+            aha="Salt water ate the metal brackets and the pumps went orange.",
+            context="Someone finally wrote a report about it.",
+        )
+        index_now()
+        embed_everything_waiting()
+        question = "report on rusty metal"
+        pages = [
+            search_stories(SearchQuery(text=question, per_page=2, page=n), ANONYMOUS) for n in (1, 2, 3, 4)
+        ]
+        shown = [title for page in pages for title in titles(page)]
+        whole = titles(search_stories(SearchQuery(text=question, per_page=8), ANONYMOUS))
+        assert len(shown) == 8 and len(set(shown)) == 8  # no story on two pages
+        assert shown == whole
+
     def test_without_vectors_search_still_matches_words(self, meaning_search, index_now):
         StoryPageFactory(title="Corrosion on the pumps")
         index_now()  # the worker has not embedded it yet
