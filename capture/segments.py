@@ -168,15 +168,16 @@ def without_echoes(segments: Sequence[Segment], *, longest: int = ECHO_WORDS) ->
     (measured: a stray "and" on the interviewer's channel, in the teller's sentence, labelled as
     the interviewer's line).
     """
+    said = [normalised_words(segment.text) for segment in segments]
+    vocabularies = [set(words) for words in said]
     kept = []
-    for segment in segments:
-        words = normalised_words(segment.text)
+    for segment, words, own in zip(segments, said, vocabularies, strict=True):
         echoed = 0 < len(words) <= longest and any(
             other.speaker != segment.speaker
             and other.start <= segment.start
             and segment.end <= other.end
-            and set(words) <= set(normalised_words(other.text))
-            for other in segments
+            and own <= other_words
+            for other, other_words in zip(segments, vocabularies, strict=True)
         )
         if not echoed:
             kept.append(segment)
