@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from django.core.files.images import ImageFile
@@ -54,6 +55,23 @@ def suggest_title(text: str) -> str:
         cut = title[:TITLE_MAX_CHARACTERS].rsplit(" ", 1)[0].rstrip(",;:-– ")
         title = f"{cut}…"
     return title[:1].upper() + title[1:] if title else f"A story told on {timezone.localdate():%d %B %Y}"
+
+
+def tellers_words(segments: Iterable[Segment]) -> str:
+    """In an interview, the story is what the teller said: the speaker who said the most words.
+
+    An interviewer's questions stay in the transcript, but make poor titles and story fields. Empty
+    when the clip has fewer than two speakers.
+    """
+    segments = list(segments)
+    words_by_speaker = Counter()
+    for segment in segments:
+        if segment.speaker:
+            words_by_speaker[segment.speaker] += len(segment.text.split())
+    if len(words_by_speaker) < 2:
+        return ""
+    teller = max(words_by_speaker, key=lambda speaker: (words_by_speaker[speaker], speaker))
+    return " ".join(segment.text.strip() for segment in segments if segment.speaker == teller).strip()
 
 
 def split_free_telling(text: str) -> tuple[str, str, str]:
@@ -159,7 +177,7 @@ def create_draft_story(
     """A draft StoryPage in the library, told by the submitter, with its clip and timed transcript."""
     return create_draft(
         user,
-        title=suggest_title(fields.get("context") or transcript),
+        title=suggest_title(fields.get("context") or fields.get("aha") or transcript),
         source=source if source in Source.values else Source.VOICE,
         slug_max_length=CLIP_SLUG_MAX_LENGTH,
         clip=clip,

@@ -22,7 +22,7 @@ from django_tasks import task
 from wagtail.models import Workflow
 
 from capture import media_probe
-from capture.drafting import create_draft_story, save_poster_image, split_free_telling
+from capture.drafting import create_draft_story, save_poster_image, split_free_telling, tellers_words
 from capture.models import ClipPart, ClipSubmission, Prompt, SubmissionMode, SubmissionState
 from capture.segments import Segment
 from capture.signals import story_shared
@@ -254,13 +254,15 @@ def _make_draft(submission: ClipSubmission, parts: list[ClipPart], poster_jpeg: 
     user = submission.submitter
     if submission.mode == SubmissionMode.GUIDED:
         story_clip, segments = _joined_clip(parts)
-        fields = {part.prompt: part.transcript for part in parts}
+        fields = {
+            part.prompt: tellers_words(map(Segment.from_json, part.segments)) or part.transcript
+            for part in parts
+        }
     else:
         story_clip = parts[0].clip
         segments = [Segment.from_json(segment) for segment in parts[0].segments]
-        fields = dict(
-            zip(("context", "aha", "outcome"), split_free_telling(parts[0].transcript), strict=True)
-        )
+        telling = tellers_words(segments) or parts[0].transcript
+        fields = dict(zip(("context", "aha", "outcome"), split_free_telling(telling), strict=True))
     transcript = " ".join(part.transcript for part in parts if part.transcript)
     source = Source.VIDEO if any(part.clip.is_video for part in parts) else Source.VOICE
     cover = None

@@ -44,6 +44,13 @@ def isolated_storage(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def quick_password_hashing(settings):
+    """Django's PBKDF2 costs about 0.3 s a password here, and most tests make several users; the
+    processes a test starts (the live Storybank, `manage.py` commands) keep the real hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def words_only(settings):
     settings.EMBEDDING_MODEL = os.environ["EMBEDDING_MODEL"]
 

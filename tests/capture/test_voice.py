@@ -311,6 +311,9 @@ def test_a_two_microphone_interview_becomes_a_draft_with_both_speakers_and_marke
     assert "marcus adeyemi" in said["Dana Reyes"]
     assert [segment.start for segment in segments] == sorted(segment.start for segment in segments)
     assert all(segment.words for segment in segments)
+    # The draft's title and story fields are the teller's words; the other voice stays in the transcript.
+    assert "library" in story.title.lower()
+    assert "lunch" not in f"{story.title} {story.context} {story.aha} {story.outcome}".lower()
 
     vtt = render_transcript(segments, "vtt")  # what the story's .vtt serves once it is published
     assert "<v Dana Reyes>" in vtt and "<v Interviewer>" in vtt
