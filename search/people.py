@@ -17,7 +17,7 @@ from django.urls import reverse
 from search.backends.base import QUESTION_WORDS, RRF_K
 from search.display import play_url
 from search.query import SearchQuery
-from search.service import NamedItem, first_listed, search_stories
+from search.service import NamedItem, first_listed, search_stories, story_cards
 from stories.models import Person
 from stories.transcripts import clock_time
 
@@ -93,7 +93,9 @@ def people_who_know(
     text = " ".join(text.split())
     if not text or limit < 1:
         return []
-    page = search_stories(SearchQuery(text=text, per_page=stories, ranking_only=True), user)
+    page = search_stories(
+        SearchQuery(text=text, per_page=stories, ranking_only=True), user, cards=tellers_and_helpers
+    )
     candidates: dict[str, KnowingPerson] = {}
     for rank, result in enumerate(page.results, start=1):
         story, hit = result.story, result.hit
@@ -120,6 +122,11 @@ def people_who_know(
         ),
     )
     return first_listed(ranked, lambda candidate: candidate.person.slug, user, limit)
+
+
+def tellers_and_helpers(queryset) -> dict:
+    """Story cards with only the people on them: the ranking reads no theme or outcome."""
+    return story_cards(queryset, relations=("people",))
 
 
 def question_words(text: str) -> set[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 from django.db.models import CharField, Q, QuerySet, Value
@@ -82,8 +82,15 @@ CARD_COLUMNS = (
 )
 
 
-def story_cards(queryset, *, with_relations: bool = True) -> dict[int, StoryCard]:
-    """Cards for the stories in `queryset` (already narrowed to what the user may see), by id."""
+CARD_RELATIONS = ("themes", "people", "outcome_types")
+
+
+def story_cards(queryset, *, relations: Collection[str] = CARD_RELATIONS) -> dict[int, StoryCard]:
+    """Cards for the stories in `queryset` (already narrowed to what the user may see), by id.
+
+    `relations`: which of the card's lists to fill, a query each (a card that lists no themes need
+    not load them).
+    """
     urls = PageUrls()
     cards = {}
     for row in queryset.values(*CARD_COLUMNS):
@@ -99,13 +106,15 @@ def story_cards(queryset, *, with_relations: bool = True) -> dict[int, StoryCard
             helpful_count=row["helpful_count"],
             visibility=row["visibility"],
         )
-    if not cards or not with_relations:
+    if not cards:
         return cards
     for attribute, relation, target in (
         ("themes", StoryPage.themes, "theme"),
         ("people", StoryPage.people, "person"),
         ("outcome_types", StoryPage.outcome_types, "outcometype"),
     ):
+        if attribute not in relations:
+            continue
         links = relation.through.objects.filter(storypage_id__in=list(cards))
         if target == "theme":
             links = links.filter(theme__is_approved=True)  # a proposed theme is nobody's business yet
@@ -330,7 +339,7 @@ def suggest(prefix: str, user, limit: int = 6) -> list[Suggestion]:
     except SearchUnavailable:
         return []
     visible = StoryPage.objects.visible_to(user).filter(pk__in=story_ids)
-    cards = story_cards(visible, with_relations=False) if story_ids else {}
+    cards = story_cards(visible, relations=()) if story_ids else {}
     suggestions = [
         Suggestion(label=cards[story_id].title, kind="story", url=cards[story_id].url, value=str(story_id))
         for story_id in story_ids
