@@ -57,15 +57,16 @@ def suggest_title(text: str) -> str:
     return title[:1].upper() + title[1:] if title else f"A story told on {timezone.localdate():%d %B %Y}"
 
 
-def tellers_words(segments: Iterable[Segment]) -> str:
-    """In an interview, the story is what the teller said: the speaker who said the most words.
+def tellers_words(segments: Iterable[Segment], *, among: Iterable[Segment] | None = None) -> str:
+    """In an interview, the story is what the teller said: the speaker who said the most words
+    (in `among`, the whole telling, when `segments` are one of its clips).
 
     An interviewer's questions stay in the transcript, but make poor titles and story fields. Empty
-    when the clip has fewer than two speakers.
+    when the telling has fewer than two speakers.
     """
     segments = list(segments)
     words_by_speaker = Counter()
-    for segment in segments:
+    for segment in segments if among is None else among:
         if segment.speaker:
             words_by_speaker[segment.speaker] += len(segment.text.split())
     if len(words_by_speaker) < 2:

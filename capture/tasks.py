@@ -255,7 +255,8 @@ def _make_draft(submission: ClipSubmission, parts: list[ClipPart], poster_jpeg: 
     if submission.mode == SubmissionMode.GUIDED:
         story_clip, segments = _joined_clip(parts)
         fields = {
-            part.prompt: tellers_words(map(Segment.from_json, part.segments)) or part.transcript
+            part.prompt: tellers_words(map(Segment.from_json, part.segments), among=segments)
+            or part.transcript
             for part in parts
         }
     else:

@@ -27,3 +27,9 @@ def test_one_voice_leaves_the_whole_transcript_to_the_draft():
     assert tellers_words([Segment(0.0, 3.0, "We kept one board for every team.")]) == ""
     assert tellers_words([Segment(0.0, 3.0, "We kept one board.", "Sam")]) == ""
     assert tellers_words([]) == ""
+
+
+def test_in_guided_clips_the_teller_is_chosen_over_the_whole_telling():
+    question_clip = [INTERVIEW[0], Segment(2.6, 3.0, "Yes.", "Sam")]
+    assert tellers_words(question_clip, among=INTERVIEW + question_clip) == "Yes."
+    assert tellers_words(question_clip) == "Tell me about the moment it clicked for you."
