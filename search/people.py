@@ -107,6 +107,7 @@ def people_who_know(
             candidate = candidates.setdefault(slug, KnowingPerson(person))
             candidate.score += ROLE_WEIGHTS[role] / (RRF_K + rank)
             candidate.evidence.append(Evidence(story.title, story.url, role, rank, moment))
+    in_results = set(candidates)  # each told or helped in a story this reader may see
     for source in _evidence_sources.values():
         for person, evidence in source(text, user):
             candidate = candidates.setdefault(person.slug, KnowingPerson(person))
@@ -121,7 +122,7 @@ def people_who_know(
             candidate.person.slug,
         ),
     )
-    return first_listed(ranked, lambda candidate: candidate.person.slug, user, limit)
+    return first_listed(ranked, lambda candidate: candidate.person.slug, user, limit, known=in_results)
 
 
 def tellers_and_helpers(queryset) -> dict:

@@ -372,15 +372,19 @@ def people_named(prefix: str, slugs: list[str], user, limit: int) -> list[Person
     return first_listed(named, lambda person: person.slug, user, limit)
 
 
-def first_listed(items: list, slug_of: Callable[[object], str], user, limit: int) -> list:
+def first_listed(
+    items: list, slug_of: Callable[[object], str], user, limit: int, *, known: Collection[str] = ()
+) -> list:
     """The first `limit` of `items` whose person (`slug_of(item)`) this reader may know of.
 
-    Checked a batch of `limit` at a time, one query each: usually one batch is enough.
+    Checked a batch of `limit` at a time, one query each: usually one batch is enough. People in
+    `known` are not asked about: the caller found them in stories this reader may see, which is
+    what makes someone known (stories.access.listed_people).
     """
     shown: list = []
     for start in range(0, len(items), max(limit, 1)):
         batch = items[start : start + limit]
-        unlisted = unlisted_people([slug_of(item) for item in batch], user)
+        unlisted = unlisted_people([slug_of(item) for item in batch if slug_of(item) not in known], user)
         shown += [item for item in batch if slug_of(item) not in unlisted]
         if len(shown) >= limit:
             break

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from search.backends import EMBEDDED
 from search.backends.base import RRF_K
-from search.people import people_who_know
+from search.people import people_who_know, tellers_and_helpers
 from search.query import SearchQuery
 from search.service import search_stories
 from search.sync import apply_pending_updates
@@ -135,6 +137,17 @@ def test_staff_only_story_is_never_evidence_for_anonymous_readers(kanban):
     }
     assert [evidence.title for evidence in signed_in["ines-insider"].evidence] == ["Staff-only kanban review"]
     assert "Staff-only kanban review" in [evidence.title for evidence in signed_in["ada-lovelace"].evidence]
+
+
+def test_naming_the_people_of_the_results_costs_one_query_beyond_their_search(kanban):
+    """Everyone in a result is in a story the reader may see, so nobody needs asking about again."""
+    ranking_search = SearchQuery(text="kanban", per_page=30, ranking_only=True)
+    with CaptureQueriesContext(connection) as search:
+        search_stories(ranking_search, ANONYMOUS, cards=tellers_and_helpers)
+    with CaptureQueriesContext(connection) as ranking:
+        people = people_who_know("kanban", ANONYMOUS)
+    assert names(people)[:2] == ["Ada Lovelace", "Bob Builder"]
+    assert len(ranking) == len(search) + 1  # the one more: their self-declared strengths
 
 
 def test_staff_only_people_stay_off_the_page_and_api_for_anonymous_readers(client, kanban):
