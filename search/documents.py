@@ -58,21 +58,21 @@ def _iso(value) -> str | None:
 
 
 class PageUrls:
-    """Story URLs without Wagtail's per-page site lookup: a story's URL is its parent's plus its slug.
+    """Story URLs without a query or Wagtail's per-page site lookup: a story's URL is its parent's plus its slug.
 
-    The parent is found by its tree path (indexed), once per parent.
+    A page's URL depends only on its `url_path` (a story's holds its parent's) and the sites' root
+    paths, which Wagtail caches; so each parent's URL is worked out once, from an unsaved Page.
     """
 
     def __init__(self):
         self.parent_urls: dict[str, str | None] = {}
 
-    def url(self, url_path: str, tree_path: str) -> str:
-        parent_tree_path = tree_path[: -Page.steplen]
-        if parent_tree_path not in self.parent_urls:
-            parent = Page.objects.filter(path=parent_tree_path).first()
-            self.parent_urls[parent_tree_path] = parent.get_url() if parent else None
-        parent_url = self.parent_urls[parent_tree_path]
-        slug = url_path.rstrip("/").rpartition("/")[2]
+    def url(self, url_path: str) -> str:
+        parent_path, _, slug = url_path.rstrip("/").rpartition("/")
+        parent_path += "/"
+        if parent_path not in self.parent_urls:
+            self.parent_urls[parent_path] = Page(url_path=parent_path).get_url()
+        parent_url = self.parent_urls[parent_path]
         return f"{parent_url}{slug}/" if parent_url else url_path
 
 
@@ -80,7 +80,6 @@ class PageUrls:
 PAGE_COLUMNS = (
     "pk",
     "url_path",
-    "path",
     "teller_id",
     "body_json",
     "first_published_at",
@@ -199,7 +198,7 @@ class DocumentBuilder:
         year_source = occurred_on or first_published
         document = {
             "id": story_id,
-            "url": self.urls.url(row["url_path"], row["path"]),
+            "url": self.urls.url(row["url_path"]),
             **{
                 story_field.document_field: copied_value(story_field, row[story_field.name])
                 for story_field in copied

@@ -71,7 +71,6 @@ CARD_COLUMNS = (
     "pk",
     "title",
     "url_path",
-    "path",
     "teller__name",
     "teller__slug",
     "aha",
@@ -98,7 +97,7 @@ def story_cards(queryset, *, relations: Collection[str] = CARD_RELATIONS) -> dic
         cards[row["pk"]] = StoryCard(
             id=row["pk"],
             title=row["title"],
-            url=urls.url(row["url_path"], row["path"]),
+            url=urls.url(row["url_path"]),
             teller=teller,
             aha=row["aha"],
             occurred_on=row["occurred_on"],

@@ -12,7 +12,7 @@ from search.backends.elasticsearch import SEARCHED_FIELDS as ELASTICSEARCH_FIELD
 from search.backends.elasticsearch import index_definition, search_fields
 from search.backends.embedded import SEARCHED_FIELDS as EMBEDDED_FIELDS
 from search.backends.embedded import EmbeddedBackend
-from search.documents import story_document
+from search.documents import PageUrls, story_document
 from search.query import SearchHit
 from search.service import NamedItem, StoryCard, StoryResult
 from stories import schema
@@ -50,6 +50,16 @@ DOCUMENT_KEYS = {
 def made_up_field(monkeypatch):
     monkeypatch.setattr(schema, "STORY_FIELDS", (*schema.STORY_FIELDS, MADE_UP))
     return MADE_UP
+
+
+@pytest.mark.django_db
+def test_story_urls_are_worked_out_without_a_query(django_assert_num_queries):
+    stories = [StoryPageFactory(title=f"Kanban board {number}") for number in range(3)]
+    expected = [story.url for story in stories]  # Wagtail's own answer (it also caches the site roots)
+    urls = PageUrls()
+    with django_assert_num_queries(0):
+        assert [urls.url(story.url_path) for story in stories] == expected
+        assert urls.url("/not/under/any/site/") == "/not/under/any/site/"
 
 
 @pytest.mark.django_db
