@@ -75,6 +75,14 @@ def tellers_words(segments: Iterable[Segment], *, among: Iterable[Segment] | Non
     return " ".join(segment.text.strip() for segment in segments if segment.speaker == teller).strip()
 
 
+def heard_text(segments: Iterable[Segment], transcript: str) -> str:
+    """What the teller is shown they said: an interview line by line, each with its speaker."""
+    segments = list(segments)
+    if len({segment.speaker for segment in segments if segment.speaker}) < 2:
+        return transcript
+    return "\n\n".join(f"{segment.speaker}: {segment.text.strip()}" for segment in segments)
+
+
 def split_free_telling(text: str) -> tuple[str, str, str]:
     """Context, aha and outcome from one free telling, split where the teller says they realised something."""
     sentences = split_sentences(text)

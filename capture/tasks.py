@@ -22,7 +22,13 @@ from django_tasks import task
 from wagtail.models import Workflow
 
 from capture import media_probe
-from capture.drafting import create_draft_story, save_poster_image, split_free_telling, tellers_words
+from capture.drafting import (
+    create_draft_story,
+    heard_text,
+    save_poster_image,
+    split_free_telling,
+    tellers_words,
+)
 from capture.models import ClipPart, ClipSubmission, Prompt, SubmissionMode, SubmissionState
 from capture.segments import Segment
 from capture.signals import story_shared
@@ -223,7 +229,11 @@ def finish_submission(submission_id: int, claim: str) -> str:
                 )
         submission.state = SubmissionState.DRAFTED
         submission.progress = 100
-        submission.transcript = "\n\n".join(part.transcript for part in parts if part.transcript)
+        submission.transcript = "\n\n".join(
+            heard_text(map(Segment.from_json, part.segments), part.transcript)
+            for part in parts
+            if part.transcript
+        )
         submission.language = next((part.clip.language for part in parts if part.clip.language), "")
         submission.heartbeat = None
         submission.finished_at = timezone.now()

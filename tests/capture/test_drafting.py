@@ -1,6 +1,6 @@
 """What a draft is made of when a clip has two voices."""
 
-from capture.drafting import split_free_telling, suggest_title, tellers_words
+from capture.drafting import heard_text, split_free_telling, suggest_title, tellers_words
 from capture.segments import Segment
 
 INTERVIEW = [
@@ -33,3 +33,13 @@ def test_in_guided_clips_the_teller_is_chosen_over_the_whole_telling():
     question_clip = [INTERVIEW[0], Segment(2.6, 3.0, "Yes.", "Sam")]
     assert tellers_words(question_clip, among=INTERVIEW + question_clip) == "Yes."
     assert tellers_words(question_clip) == "Tell me about the moment it clicked for you."
+
+
+def test_what_the_teller_is_shown_names_each_speaker_of_an_interview():
+    shown = heard_text(INTERVIEW[:2], "Tell me about it. It was when Grace answered.")
+    assert shown == (
+        "Interviewer: Tell me about the moment it clicked for you.\n\n"
+        "Sam: It was when Grace answered my question on the network within an hour."
+    )
+    one_voice = [Segment(0.0, 3.0, "We kept one board.")]
+    assert heard_text(one_voice, "We kept one board.") == "We kept one board."

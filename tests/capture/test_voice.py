@@ -303,6 +303,8 @@ def test_a_two_microphone_interview_becomes_a_draft_with_both_speakers_and_marke
     segments = list(story.transcript_segments.all())
     speakers = {segment.speaker for segment in segments}
     assert speakers == {"Dana Reyes", "Interviewer"}
+    heard = ClipSubmission.objects.get().transcript  # what the status page shows the teller
+    assert heard.startswith("Dana Reyes: ") and "\n\nInterviewer: " in heard
     said = {
         speaker: " ".join(s.text.lower() for s in segments if s.speaker == speaker) for speaker in speakers
     }
