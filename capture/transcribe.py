@@ -21,6 +21,7 @@ from capture.segments import (
     repeats_itself,
     resegment,
     snap_to_speech,
+    unheard_seconds,
     unheard_spans,
     without_echoes,
 )
@@ -374,8 +375,8 @@ def transcribe_audio(
                 "The piece at %.0f s repeated itself; decoded again in short windows, unprompted", offset
             )
         else:
-            unheard = unheard_spans(heard, piece_speech)
-            if sum(span_end - span_start for span_start, span_end in unheard) > MAX_UNHEARD_SECONDS:
+            if unheard_seconds(heard, piece_speech) > MAX_UNHEARD_SECONDS:
+                unheard = unheard_spans(heard, piece_speech)
                 heard = _mend_unheard(model, piece, heard, unheard, language=language or info.language)
                 result.redecoded_windows += 1
                 logger.info("The piece at %.0f s left speech unheard; decoded it again, unprompted", offset)

@@ -10,6 +10,7 @@ from capture.segments import (
     Word,
     repeats_itself,
     resegment,
+    unheard_seconds,
     unheard_spans,
     without_echoes,
 )
@@ -158,6 +159,9 @@ def test_speech_left_without_words_is_found_and_joined_into_stretches():
     speech = [(0.0, 1.2), (3.0, 5.0), (5.5, 8.0), (20.0, 22.0)]
     assert unheard_spans(words, speech) == [(3.0, 8.0), (20.0, 22.0)]
     assert unheard_spans(words, [(0.0, 1.2)]) == []
+    # What counts is the speech without words, not the pauses the stretches join across.
+    assert unheard_seconds(words, speech) == pytest.approx(2.0 + 2.5 + 2.0)
+    assert unheard_seconds(words, [(0.0, 1.2)]) == 0
 
 
 def test_interview_channels_are_the_gated_channels_of_an_interview_and_none_otherwise():
