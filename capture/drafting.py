@@ -18,6 +18,7 @@ from wagtail.images import get_image_model
 from capture.segments import Segment
 from stories.models import Clip, Person, Source, StoryPage, Theme, TranscriptSegment
 from stories.services import create_draft
+from stories.transcripts import spoken_lines
 
 TITLE_MAX_CHARACTERS = 80
 CLIP_SLUG_MAX_LENGTH = 70
@@ -65,10 +66,7 @@ def tellers_words(segments: Iterable[Segment], *, among: Iterable[Segment] | Non
     when the telling has fewer than two speakers.
     """
     segments = list(segments)
-    words_by_speaker = Counter()
-    for segment in segments if among is None else among:
-        if segment.speaker:
-            words_by_speaker[segment.speaker] += len(segment.text.split())
+    words_by_speaker = _words_by_speaker(segments if among is None else among)
     if len(words_by_speaker) < 2:
         return ""
     teller = max(words_by_speaker, key=lambda speaker: (words_by_speaker[speaker], speaker))
@@ -78,9 +76,18 @@ def tellers_words(segments: Iterable[Segment], *, among: Iterable[Segment] | Non
 def heard_text(segments: Iterable[Segment], transcript: str) -> str:
     """What the teller is shown they said: an interview line by line, each with its speaker."""
     segments = list(segments)
-    if len({segment.speaker for segment in segments if segment.speaker}) < 2:
+    if len(_words_by_speaker(segments)) < 2:
         return transcript
-    return "\n\n".join(f"{segment.speaker}: {segment.text.strip()}" for segment in segments)
+    return "\n\n".join(spoken_lines(segments))
+
+
+def _words_by_speaker(segments: Iterable[Segment]) -> Counter:
+    """How many words each named speaker said (a clip that is no interview names nobody)."""
+    counts = Counter()
+    for segment in segments:
+        if segment.speaker:
+            counts[segment.speaker] += len(segment.text.split())
+    return counts
 
 
 def split_free_telling(text: str) -> tuple[str, str, str]:

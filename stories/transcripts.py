@@ -131,6 +131,11 @@ def _with_speaker(cue: Cue) -> str:
     return f"{cue.speaker}: {cue.text}" if cue.speaker else cue.text
 
 
+def spoken_lines(segments: Iterable[TimedLine]) -> list[str]:
+    """Each line's words, led by its speaker's name when it has one ("Ana: words")."""
+    return [_with_speaker(cue) for cue in _cues(segments)]
+
+
 def transcript_as_text(segments: Iterable[TimedLine], *, title: str = "") -> str:
     """Plain text, one timed line per segment: "[1:23] words", or "[1:23] Speaker: words"."""
     lines = [title, ""] if title else []
