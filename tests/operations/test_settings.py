@@ -55,6 +55,7 @@ def test_database_url_defaults_to_sqlite_under_var(tmp_path):
     config = env.database_config(None, tmp_path)
     assert config["ENGINE"] == "django.db.backends.sqlite3"
     assert config["NAME"] == str(tmp_path / "storybank.sqlite3")
+    assert config["CONN_MAX_AGE"] == env.SQLITE_CONN_MAX_AGE > 0  # a server thread keeps its connection
 
 
 def test_postgres_database_url_is_parsed(tmp_path):
@@ -99,3 +100,4 @@ def test_sqlite_database_url_gets_the_concurrency_options(tmp_path):
     assert config["ENGINE"] == "django.db.backends.sqlite3"
     assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+    assert config["CONN_MAX_AGE"] == env.SQLITE_CONN_MAX_AGE
