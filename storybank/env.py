@@ -92,10 +92,10 @@ SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 30,
 }
-# Each server thread keeps its SQLite connection between requests: opening one (the file, the
-# PRAGMAs above, Django's SQL functions) cost the story page about a third of its requests per
-# second (bench/pages.py). A thread's connection is closed when it has been open this long.
-SQLITE_CONN_MAX_AGE = 60
+# Each server thread keeps its database connection between requests, this many seconds at most,
+# on PostgreSQL and SQLite alike: opening a SQLite one (the file, the PRAGMAs above, Django's SQL
+# functions) cost the story page about a third of its requests per second (bench/pages.py).
+CONN_MAX_AGE = 60
 
 
 def database_config(url: str | None, var_dir: Path) -> dict:
@@ -105,10 +105,10 @@ def database_config(url: str | None, var_dir: Path) -> dict:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(var_dir / "storybank.sqlite3"),
             "OPTIONS": dict(SQLITE_OPTIONS),
-            "CONN_MAX_AGE": SQLITE_CONN_MAX_AGE,
+            "CONN_MAX_AGE": CONN_MAX_AGE,
         }
     try:
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        config = dj_database_url.parse(url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
     except Exception as error:  # dj_database_url raises several types for bad URLs
         raise ImproperlyConfigured(
             f"DATABASE_URL={redact_credentials(url)!r} cannot be parsed: {redact_credentials(error)}"
@@ -117,7 +117,6 @@ def database_config(url: str | None, var_dir: Path) -> dict:
         raise ImproperlyConfigured(f"DATABASE_URL={redact_credentials(url)!r} names an unsupported database.")
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
-        config["CONN_MAX_AGE"] = SQLITE_CONN_MAX_AGE
     return config
 
 

@@ -55,7 +55,7 @@ def test_database_url_defaults_to_sqlite_under_var(tmp_path):
     config = env.database_config(None, tmp_path)
     assert config["ENGINE"] == "django.db.backends.sqlite3"
     assert config["NAME"] == str(tmp_path / "storybank.sqlite3")
-    assert config["CONN_MAX_AGE"] == env.SQLITE_CONN_MAX_AGE > 0  # a server thread keeps its connection
+    assert config["CONN_MAX_AGE"] == env.CONN_MAX_AGE > 0  # a server thread keeps its connection
 
 
 def test_postgres_database_url_is_parsed(tmp_path):
@@ -67,6 +67,7 @@ def test_postgres_database_url_is_parsed(tmp_path):
         5432,
         "story",
     )
+    assert config["CONN_MAX_AGE"] == env.CONN_MAX_AGE
 
 
 def test_database_url_with_unknown_scheme_is_refused(monkeypatch):
@@ -100,4 +101,4 @@ def test_sqlite_database_url_gets_the_concurrency_options(tmp_path):
     assert config["ENGINE"] == "django.db.backends.sqlite3"
     assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
-    assert config["CONN_MAX_AGE"] == env.SQLITE_CONN_MAX_AGE
+    assert config["CONN_MAX_AGE"] == env.CONN_MAX_AGE
