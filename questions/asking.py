@@ -32,7 +32,7 @@ from questions.models import (
 from questions.visibility import visible_questions
 from search import embeddings
 from search.boosts import move_first
-from search.people import Evidence, KnowingPerson, people_who_know, question_words
+from search.people import Evidence, KnowingPerson, people_who_know, question_words, search_with_people
 from search.query import SearchQuery
 from search.service import SearchPage, search_stories
 from search.sync import meaning_indexed
@@ -104,8 +104,7 @@ def suggest_answers(text: str, user) -> Suggestions:
     A story that answered a question much like this one (`similar_questions`) is moved to the top
     of the stories, closest question first: the library has already seen it answer this.
     """
-    page = suggested_stories(text, user)
-    people = [] if page.unavailable else people_who_know(text, user)
+    page, people = search_with_people(SearchQuery(text=text, per_page=STORIES_SUGGESTED), user)
     similar = similar_questions(text, user, with_answers=True)
     proven = [item.story.pk for item in similar if item.story is not None]
     return Suggestions(move_first(page, proven), people, similar)

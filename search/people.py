@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.urls import reverse
 
 from search.backends.base import QUESTION_WORDS, RRF_K
 from search.display import play_url
 from search.query import SearchQuery
-from search.service import NamedItem, first_listed, search_stories, story_cards
+from search.service import NamedItem, SearchPage, StoryResult, first_listed, search_stories, story_cards
 from stories.models import Person
 from stories.transcripts import clock_time
 
@@ -96,8 +96,62 @@ def people_who_know(
     page = search_stories(
         SearchQuery(text=text, per_page=stories, ranking_only=True), user, cards=tellers_and_helpers
     )
+    return people_in_results(text, page.results, user, stories=stories, limit=limit)
+
+
+def shares_the_ranking(query: SearchQuery) -> bool:
+    """Whether a page of results begins the ranking Who knows reads: a question's first page, by
+    relevance, words and meaning together, unfiltered (people are ranked over the whole library)."""
+    return (
+        bool(query.text)
+        and query.page == 1
+        and query.sort == "relevance"
+        and query.retrieval == "hybrid"
+        and not query.filters()
+        and not query.ranking_only
+    )
+
+
+def search_with_people(
+    query: SearchQuery, user, *, stories: int = STORIES_CONSIDERED, limit: int = PEOPLE_SHOWN
+) -> tuple[SearchPage, list[KnowingPerson]]:
+    """A page of results and who knows about its question (`people_who_know`), from one search
+    where the page begins Who knows' own ranking (`shares_the_ranking`), else from two.
+
+    The shared search reads the top `stories` at once and highlights only the page's: a second
+    search would rank the same stories again, load their cards and check them against the rule.
+    """
+    if not shares_the_ranking(query):
+        page = search_stories(query, user)
+        people = (
+            [] if page.unavailable else people_who_know(page.query.text, user, stories=stories, limit=limit)
+        )
+        return page, people
+    wide = search_stories(
+        replace(query, per_page=max(query.per_page, stories), highlighted=query.per_page), user
+    )
+    page = replace(
+        wide,
+        query=replace(wide.query, per_page=query.per_page, highlighted=query.highlighted),
+        results=wide.results[: query.per_page],
+    )
+    if wide.unavailable or limit < 1:
+        return page, []
+    text = " ".join(query.text.split())
+    return page, people_in_results(text, wide.results[:stories], user, stories=stories, limit=limit)
+
+
+def people_in_results(
+    text: str,
+    results: list[StoryResult],
+    user,
+    *,
+    stories: int = STORIES_CONSIDERED,
+    limit: int = PEOPLE_SHOWN,
+) -> list[KnowingPerson]:
+    """`people_who_know`'s ranking over `results`, the top `stories` of its search, best first."""
     candidates: dict[str, KnowingPerson] = {}
-    for rank, result in enumerate(page.results, start=1):
+    for rank, result in enumerate(results, start=1):
         story, hit = result.story, result.hit
         roles = {person.slug: (person, HELPED) for person in story.people}
         if story.teller:

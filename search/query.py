@@ -48,6 +48,9 @@ class SearchQuery:
     # Only the ranked stories are wanted (Who knows about this?): a backend may skip the total, the
     # facet counts and the field highlights, which cost more than the ranking itself.
     ranking_only: bool = False
+    # Only the first `highlighted` hits are shown with their field highlights (the rest of a longer
+    # ranking is read for its people and transcript moments): a backend may skip the others'. None: all.
+    highlighted: int | None = None
 
     def __post_init__(self):
         if self.sort not in SORTS:

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET
 
 from search.boosts import boosted
 from search.display import api_payload, page_context, suggestion_payload
-from search.people import people_payload, people_who_know
+from search.people import people_payload, search_with_people
 from search.query import DEFAULT_PER_PAGE, MAX_QUERY_LENGTH, SearchQuery
-from search.service import search_stories, suggest
+from search.service import suggest
 from stories.params import QueryParams
 
 API_MAX_PER_PAGE = 50
@@ -23,9 +23,9 @@ API_MAX_PER_PAGE = 50
 
 @require_GET
 def search_page(request: HttpRequest):
-    page = boosted(search_stories(SearchQuery.from_params(request.GET), request.user), request.user)
-    context = page_context(page)
-    context["people_who_know"] = [] if page.unavailable else people_who_know(page.query.text, request.user)
+    page, people = search_with_people(SearchQuery.from_params(request.GET), request.user)
+    context = page_context(boosted(page, request.user))
+    context["people_who_know"] = people
     return render(request, "search/search.html", context)
 
 
@@ -34,11 +34,8 @@ def search_api(request: HttpRequest):
     per_page = QueryParams(request.GET).integer(
         "per_page", default=DEFAULT_PER_PAGE, minimum=1, maximum=API_MAX_PER_PAGE
     )
-    page = boosted(
-        search_stories(SearchQuery.from_params(request.GET, per_page=per_page), request.user), request.user
-    )
-    people = [] if page.unavailable else people_who_know(page.query.text, request.user)
-    return JsonResponse({**api_payload(page), "people": people_payload(people)})
+    page, people = search_with_people(SearchQuery.from_params(request.GET, per_page=per_page), request.user)
+    return JsonResponse({**api_payload(boosted(page, request.user)), "people": people_payload(people)})
 
 
 @require_GET

@@ -409,7 +409,8 @@ class EmbeddedBackend(SearchBackend):
                 total = result.count if count else len(result.hits)
         highlight = self.highlight_query(query.text) if query.text else None
         fields = ("transcript_text",) if query.ranking_only else HIGHLIGHT_FIELDS
-        hits = self._hits(searcher, highlight, raw_hits, {story.story_id: story for story in near}, fields)
+        near_by_id = {story.story_id: story for story in near}
+        hits = self._hits(searcher, highlight, raw_hits, near_by_id, fields, shown=query.highlighted)
         return SearchResults(total=total, hits=hits, facets=facets)
 
     @staticmethod
@@ -540,8 +541,12 @@ class EmbeddedBackend(SearchBackend):
         raw_hits,
         near: dict[int, NearStory] | None = None,
         fields: tuple[str, ...] = HIGHLIGHT_FIELDS,
+        shown: int | None = None,
     ) -> list[SearchHit]:
-        """The hits with their highlights in `fields` and the transcript moments they point at."""
+        """The hits with their highlights in `fields` and the transcript moments they point at.
+
+        Past the first `shown` hits (unless None) only the transcript is highlighted: its moments.
+        """
         generators = {}
         segment_generator = None
         if text_query is not None and raw_hits:
@@ -552,10 +557,12 @@ class EmbeddedBackend(SearchBackend):
             segment_generator = SnippetGenerator.create(searcher, text_query, SCHEMA, "transcript_text")
             segment_generator.set_max_num_chars(1000)
         hits = []
-        for score, address in raw_hits:
+        for position, (score, address) in enumerate(raw_hits):
             document = searcher.doc(address)
             hit = SearchHit(id=document.get_first("id"), score=float(score))
             for field, generator in generators.items():
+                if shown is not None and position >= shown and field != "transcript_text":
+                    continue
                 highlighted = self._highlight(generator, document, field)
                 if highlighted:
                     hit.highlights[field] = highlighted

@@ -464,6 +464,20 @@ class BackendContract:
         }
         assert moments["Voice note from the warehouse floor"] == [83.2, 120.0]
 
+    def test_highlighting_only_the_first_hits_changes_nothing_else(self, library):
+        """Who knows reads a page's longer ranking for its people and moments, not its highlights."""
+        text = "warehouse joins scanner"
+        full = find(q=text, per_page=30)
+        first_only = search_stories(SearchQuery(text=text, per_page=30, highlighted=1), ANONYMOUS)
+        none = search_stories(SearchQuery(text=text, per_page=30, highlighted=0), ANONYMOUS)
+        assert len(titles(full)) > 1
+        assert titles(first_only) == titles(none) == titles(full)
+        assert (first_only.total, first_only.facets) == (none.total, none.facets) == (full.total, full.facets)
+        assert first_only.results[0].hit.highlights == full.results[0].hit.highlights
+        moments = [[hit.start for hit in result.hit.transcript_hits] for result in full.results]
+        assert [83.2, 120.0] in moments
+        assert [[hit.start for hit in result.hit.transcript_hits] for result in none.results] == moments
+
     def test_autocomplete_suggests_titles_and_people_from_a_prefix(self, library):
         labels = [entry.label for entry in suggest("onboard", ANONYMOUS)]
         assert labels == ["An onboarding buddy for every new starter"]

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from search.backends import EMBEDDED
 from search.backends.base import RRF_K
-from search.people import people_who_know, tellers_and_helpers
+from search.people import people_who_know, search_with_people, shares_the_ranking, tellers_and_helpers
 from search.query import SearchQuery
 from search.service import search_stories
 from search.sync import apply_pending_updates
@@ -148,6 +148,51 @@ def test_naming_the_people_of_the_results_costs_one_query_beyond_their_search(ka
         people = people_who_know("kanban", ANONYMOUS)
     assert names(people)[:2] == ["Ada Lovelace", "Bob Builder"]
     assert len(ranking) == len(search) + 1  # the one more: their self-declared strengths
+
+
+def evidence_of(people) -> list[tuple]:
+    return [(candidate.person.slug, candidate.score, candidate.evidence) for candidate in people]
+
+
+@pytest.mark.parametrize("user", [ANONYMOUS, "colleague"])
+def test_a_first_page_and_who_knows_share_one_search_and_say_what_two_would(kanban, user):
+    user = UserFactory() if user == "colleague" else user
+    StoryPageFactory(title="Staff-only kanban review", visibility=Visibility.STAFF)
+    apply_pending_updates()
+    query = SearchQuery(text="kanban", per_page=2)
+    with CaptureQueriesContext(connection) as two_searches:
+        page = search_stories(query, user)
+        people = people_who_know("kanban", user)
+    with CaptureQueriesContext(connection) as one_search:
+        shared_page, shared_people = search_with_people(query, user)
+    assert evidence_of(shared_people) == evidence_of(people) and people
+    assert [result.story.pk for result in shared_page.results] == [result.story.pk for result in page.results]
+    assert [result.hit.highlights for result in shared_page.results] == [
+        result.hit.highlights for result in page.results
+    ]
+    assert (shared_page.total, shared_page.facets, shared_page.page_count, shared_page.has_next) == (
+        page.total,
+        page.facets,
+        page.page_count,
+        page.has_next,
+    )
+    assert shared_page.query == page.query
+    assert len(one_search) < len(two_searches)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"page": 2}, {"people": ("bob-builder",)}, {"sort": "newest"}, {"retrieval": "lexical"}],
+    ids=["second page", "filtered", "newest first", "words only"],
+)
+def test_a_page_that_does_not_begin_the_ranking_still_names_who_knows_from_its_own(kanban, params):
+    query = SearchQuery(text="kanban", per_page=2, **params)
+    assert not shares_the_ranking(query)
+    page, people = search_with_people(query, ANONYMOUS)
+    assert evidence_of(people) == evidence_of(people_who_know("kanban", ANONYMOUS))
+    assert [result.story.pk for result in page.results] == [
+        result.story.pk for result in search_stories(query, ANONYMOUS).results
+    ]
 
 
 def test_staff_only_people_stay_off_the_page_and_api_for_anonymous_readers(client, kanban):
