@@ -33,8 +33,7 @@ SNIPPET_CHARACTERS = 220
 # minimum_should_match "2<-40%"), so one stray word never empties the list. Stories with every word
 # rank first (ALL_WORDS_BOOST), words close together in a field more so (PHRASE_BOOST within
 # PHRASE_SLOP positions). Words of FUZZY_SHORTEST_WORD letters or more also match one typo, two from
-# FUZZY_TWO_TYPOS_FROM letters (Elasticsearch's fuzziness "AUTO:5,8"); the embedded index looks for
-# typos of a word only in the fields that do not hold it as typed (embedded.typo_fields).
+# FUZZY_TWO_TYPOS_FROM letters (Elasticsearch's fuzziness "AUTO:5,8").
 QUESTION_WORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being
     below between both but by can could did do does doing down during each either else ever every
@@ -47,7 +46,7 @@ QUESTION_WORDS = frozenset(
 )
 MATCH_ALL_UP_TO = 2
 MAY_MISS = 0.4
-ALL_WORDS_BOOST = 2.0
+ALL_WORDS_BOOST = 1.0
 PHRASE_FIELDS = ("title", "aha", "context", "outcome")
 PHRASE_SLOP = 3
 PHRASE_BOOST = 2.0

@@ -91,7 +91,7 @@ def test_text_query_needs_most_of_the_words_ranks_all_words_and_phrases_first_an
                 "type": "cross_fields",
                 "operator": "and",
                 "fields": ALL_FIELDS,
-                "boost": 2.0,
+                "boost": 1.0,
             }
         },
         {
