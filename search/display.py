@@ -166,6 +166,7 @@ def api_payload(page: SearchPage) -> dict:
         "per_page": query.per_page,
         "page_count": page.page_count,
         "available": not page.unavailable,
+        "meaning": page.meaning or None,
         "results": results,
         "facets": {
             facet: [

@@ -20,10 +20,11 @@ from django.db.models import CharField, Q, QuerySet, Value
 from search.backends import get_backend
 from search.backends.base import SearchUnavailable
 from search.documents import PageUrls, indexable_stories
+from search.embeddings import enabled as meaning_enabled
 from search.embeddings import query_vector
 from search.models import PendingIndexUpdate
 from search.query import FACETS, MAX_PAGE, FacetValue, SearchHit, SearchQuery, SearchResults, Suggestion
-from search.sync import enqueue_stories
+from search.sync import enqueue_stories, meaning_indexed
 from stories.access import listed_people
 from stories.languages import language_name
 from stories.models import OutcomeType, Person, Source, StoryPage, Theme
@@ -145,6 +146,7 @@ class SearchPage:
     facets: dict[str, list[FacetValue]]
     unavailable: bool = False
     active_filters: list[tuple[str, FacetValue]] = field(default_factory=list)
+    meaning: str = ""  # MEANING_*: how far meaning took part; "" when the search did not ask for it
 
     @property
     def page_count(self) -> int:
@@ -158,6 +160,21 @@ class SearchPage:
     @property
     def has_previous(self) -> bool:
         return self.query.page > 1
+
+
+# Whether a question was matched by meaning too, for the page to say so.
+MEANING_READY = "ready"
+MEANING_STARTING = "starting"  # this process is still loading the model: words only, for seconds
+MEANING_CATCHING_UP = "catching up"  # some stories wait for their vectors: found by words until then
+
+
+def meaning_status(query: SearchQuery, vector) -> str:
+    """How far meaning took part in this search (`vector`: the question's, None if not embedded)."""
+    if not query.text or query.retrieval == "lexical" or query.ranking_only or not meaning_enabled():
+        return ""
+    if vector is None:
+        return MEANING_STARTING
+    return MEANING_READY if meaning_indexed() else MEANING_CATCHING_UP
 
 
 def search_stories(query: SearchQuery, user, *, cards: CardLoader = story_cards) -> SearchPage:
@@ -194,6 +211,7 @@ def search_stories(query: SearchQuery, user, *, cards: CardLoader = story_cards)
         facets=facets,
         unavailable=unavailable,
         active_filters=active_filters(query, facets),
+        meaning="" if unavailable else meaning_status(query, vector),
     )
 
 

@@ -23,7 +23,7 @@ from search.backends.base import FACET_SIZES, SearchBackend
 from search.models import PendingIndexUpdate
 from search.query import SearchQuery
 from search.related import related_stories
-from search.service import get_backend, search_stories, suggest
+from search.service import MEANING_CATCHING_UP, MEANING_READY, get_backend, search_stories, suggest
 from search.sync import apply_pending_updates, embed_waiting_stories, enqueue_stories, find_drift
 from stories.importing import bulk_import_mode
 from stories.listing import DATABASE_ORDER
@@ -297,6 +297,7 @@ class BackendContract:
         assert titles(page)[0] == "The expert on corrosion was two floors up"
         assert "Invoices approved in one day" not in titles(page)
         assert page.total == len(page.results)
+        assert page.meaning == MEANING_READY
 
     def test_a_semantic_hit_in_a_transcript_points_at_the_moment(self, meaning_library):
         page = search_stories(SearchQuery(text="salt water rust on metal parts by the sea"), ANONYMOUS)
@@ -343,9 +344,9 @@ class BackendContract:
     def test_without_vectors_search_still_matches_words(self, meaning_search, index_now):
         StoryPageFactory(title="Corrosion on the pumps")
         index_now()  # the worker has not embedded it yet
-        assert titles(search_stories(SearchQuery(text="corrosion pumps"), ANONYMOUS)) == [
-            "Corrosion on the pumps"
-        ]
+        page = search_stories(SearchQuery(text="corrosion pumps"), ANONYMOUS)
+        assert titles(page) == ["Corrosion on the pumps"]
+        assert page.meaning == MEANING_CATCHING_UP
 
     def test_filters_narrow_results_and_combine(self, library):
         assert sorted(titles(find(theme="data"))) == [

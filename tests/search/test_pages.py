@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.template.loader import render_to_string
 
 from search.backends import EMBEDDED
+from search.display import page_context
+from search.query import SearchQuery
+from search.service import MEANING_STARTING, meaning_status, search_stories
 from search.sync import apply_pending_updates
 from stories.models import TranscriptSegment, Visibility
 from tests.factories import PersonFactory, StoryPageFactory, ThemeFactory, UserFactory, make_editor
+from tests.search.backend_contract import embed_everything_waiting
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +139,31 @@ def test_healthz_reports_the_search_backend_and_queue(client, stories):
     body = client.get("/healthz").json()["checks"]["search"]
     assert body["ok"] is True and body["backend"] == "embedded"
     assert body["documents"] == 4 and body["pending_updates"] == 0  # staff-only stories are indexed too
+
+
+def test_the_page_and_the_api_say_while_stories_wait_to_be_read_for_meaning(client, meaning_search, stories):
+    """Meaning joins as the worker embeds the stories; until then the reader is told words alone match."""
+    waiting = "Some stories are still being read for their meaning"
+    assert waiting in client.get("/search/", {"q": "timer"}).content.decode()
+    assert client.get("/api/search/", {"q": "timer"}).json()["meaning"] == "catching up"
+    embed_everything_waiting()
+    assert waiting not in client.get("/search/", {"q": "timer"}).content.decode()
+    assert client.get("/api/search/", {"q": "timer"}).json()["meaning"] == "ready"
+    assert client.get("/api/search/", {"theme": "meetings"}).json()["meaning"] is None  # no question
+
+
+def test_a_question_asked_before_the_model_has_loaded_is_said_to_match_words_only(settings):
+    settings.EMBEDDING_MODEL = ""
+    assert meaning_status(SearchQuery(text="equipment rusting"), None) == MEANING_STARTING
+    assert meaning_status(SearchQuery(text="equipment rusting", retrieval="lexical"), None) == ""
+    settings.EMBEDDING_MODEL = "off"
+    assert meaning_status(SearchQuery(text="equipment rusting"), None) == ""
+
+
+def test_the_search_page_says_when_meaning_is_still_starting(rf, stories):
+    page = search_stories(SearchQuery(text="timer"), AnonymousUser())
+    page.meaning = MEANING_STARTING
+    request = rf.get("/search/")
+    request.user = AnonymousUser()
+    html = render_to_string("search/search.html", {**page_context(page), "people_who_know": []}, request)
+    assert '<p class="search-note" role="status">Matching by meaning is still starting up' in html
