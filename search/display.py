@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.utils.safestring import mark_safe
 
 from search.query import FACETS, Suggestion, TranscriptHit
-from search.service import SearchPage, StoryResult
+from search.service import MEANING_CATCHING_UP, MEANING_STARTING, SearchPage, StoryResult
 from stories.schema import snippet_labels
 from stories.transcripts import clock_time
 
@@ -94,6 +94,15 @@ def page_links(page: SearchPage) -> list[dict]:
     return links
 
 
+# What the search page says while a question was matched by its words alone (search.service.meaning_status).
+MEANING_NOTES = {
+    MEANING_STARTING: "Matching by meaning is still starting up: these results match your words only. "
+    "Try again in a few seconds.",
+    MEANING_CATCHING_UP: "Some stories are still being read for their meaning: until then they are found by "
+    "their words.",
+}
+
+
 def page_context(page: SearchPage) -> dict:
     query = page.query
     return {
@@ -116,6 +125,7 @@ def page_context(page: SearchPage) -> dict:
         "next_url": query.url(page=query.page + 1) if page.has_next else "",
         "first_shown": query.offset + 1,
         "last_shown": query.offset + len(page.results),
+        "meaning_note": MEANING_NOTES.get(page.meaning, ""),
     }
 
 
